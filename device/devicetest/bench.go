@@ -1,0 +1,85 @@
+package devicetest
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/adagrad-go/adagrad/device"
+)
+
+// BenchSizes are the parameter counts Bench runs, per dtype.
+var BenchSizes = []int{1 << 10, 1 << 16, 1 << 20, 1 << 24}
+
+// Bench measures, per dtype and size, the device's own copy bandwidth
+// ("copy", when the backend is a device.Copier: read n + write n elements)
+// and the fused Adagrad step ("step": read param, grad, accum and write
+// param, accum, which is 20 bytes per float32 parameter). The step reports
+// its bandwidth as a fraction of the copy measured just before it in the
+// same run ("of-copy").
+func Bench(b *testing.B, open Opener) {
+	dev, err := open()
+	if err != nil {
+		b.Fatalf("open: %v", err)
+	}
+	defer dev.Close()
+	b.Logf("device: %v", dev)
+	for _, dt := range dtypes {
+		for _, n := range BenchSizes {
+			b.Run(fmt.Sprintf("%v/n=%d", dt, n), func(b *testing.B) { benchSize(b, dev, dt, n) })
+		}
+	}
+}
+
+func benchSize(b *testing.B, dev device.Backend, dt device.DType, n int) {
+	var bufs [4]device.Buffer
+	for i := range bufs {
+		buf, err := dev.Alloc(dt, n)
+		if err != nil {
+			b.Skipf("Alloc(%v, %d): %v", dt, n, err)
+		}
+		bufs[i] = buf
+		if f, ok := dev.(device.Freer); ok {
+			defer f.Free(buf)
+		}
+	}
+	p, g, s, spare := bufs[0], bufs[1], bufs[2], bufs[3]
+	ones := make([]float64, n)
+	for i := range ones {
+		ones[i] = 1
+	}
+	if err := dev.Write(g, 0, typed(dt, ones)); err != nil {
+		b.Fatal(err)
+	}
+	size := int64(dt.Size())
+	var copyBW float64 // bytes per second, from the copy benchmark
+	if c, ok := dev.(device.Copier); ok {
+		b.Run("copy", func(b *testing.B) {
+			b.SetBytes(2 * size * int64(n))
+			for b.Loop() {
+				if err := c.Copy(spare, p); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := dev.Sync(); err != nil {
+				b.Fatal(err)
+			}
+			copyBW = float64(2*size*int64(n)*int64(b.N)) / b.Elapsed().Seconds()
+		})
+	}
+	u := device.Update{Param: p, Grad: g, Accum: s, Ranges: []device.Range{{Len: n, LR: 0.01, Eps: 1e-8}}}
+	b.Run("step", func(b *testing.B) {
+		b.SetBytes(5 * size * int64(n))
+		for b.Loop() {
+			if err := dev.Adagrad(u); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := dev.Sync(); err != nil {
+			b.Fatal(err)
+		}
+		if copyBW > 0 {
+			stepBW := float64(5*size*int64(n)*int64(b.N)) / b.Elapsed().Seconds()
+			b.ReportMetric(stepBW/copyBW, "of-copy")
+		}
+	})
+}

@@ -1,0 +1,18 @@
+// Package devicetest is the conformance suite that every device.Backend
+// passes, in the manner of gonum's testblas. A backend's test calls it in
+// one line:
+//
+//	func TestConformance(t *testing.T) { devicetest.Run(t, cpu.Open) }
+//	func BenchmarkAdagrad(b *testing.B) { devicetest.Bench(b, cpu.Open) }
+//
+// The suite checks, for float32 and float64:
+//   - PyTorch's reference trajectories (testdata/oracle, made by
+//     torch.optim.Adagrad on the CPU and on CUDA): the backend agrees with
+//     PyTorch's CPU or CUDA result within the ulp spread that PyTorch shows
+//     between the two;
+//   - a float64 reference for every float32 case;
+//   - bitwise agreement with the CPU backend on random sizes (0, 1, odd,
+//     not a multiple of any vector width, larger than one chunk), many
+//     tensors, every hyperparameter and non-finite gradients;
+//   - bad input: every error leaves parameters and accumulators unchanged.
+package devicetest

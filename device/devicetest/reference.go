@@ -1,0 +1,68 @@
+package devicetest
+
+import (
+	"math"
+	"math/big"
+
+	"github.com/adagrad-go/adagrad/optim"
+)
+
+// refTensor is one tensor of the single-threaded reference, kept apart from
+// the backends' code on purpose: it is the numerics contract written out
+// once more, element by element.
+type refTensor[T float32 | float64] struct {
+	p, s  []T
+	hyper optim.Hyper
+	step  int64
+}
+
+func newRefTensor[T float32 | float64](init []T, h optim.Hyper) *refTensor[T] {
+	r := &refTensor[T]{p: append([]T(nil), init...), s: make([]T, len(init)), hyper: h}
+	for i := range r.s {
+		r.s[i] = T(h.InitialAccumulatorValue)
+	}
+	return r
+}
+
+// update applies one step with gradient g: the accumulator and the
+// weight-decay term are fused multiply-adds rounded once to T (as PyTorch's
+// kernels compute them), every other operation is rounded to T on its own.
+func (r *refTensor[T]) update(g []T) {
+	r.step++
+	h := r.hyper
+	lr := T(h.LR / (1 + float64(r.step-1)*h.LRDecay))
+	eps, wd := T(h.Eps), T(h.WeightDecay)
+	for i := range r.p {
+		gi := g[i]
+		if h.Maximize {
+			gi = -gi
+		}
+		if wd != 0 {
+			gi = fma(wd, r.p[i], gi)
+		}
+		r.s[i] = fma(gi, gi, r.s[i])
+		std := T(T(math.Sqrt(float64(r.s[i]))) + eps)
+		r.p[i] = T(r.p[i] - T(T(lr*gi)/std))
+	}
+}
+
+// wide64 is the float64 reference for a float32 run: the same update on
+// float64 values, to check that float32 results stay close to the exact
+// trajectory.
+type wide64 = refTensor[float64]
+
+// fma is a*b+c rounded once to T. For float32 it computes the exact value
+// with math/big and rounds once, independently of the backends' tricks.
+func fma[T float32 | float64](a, b, c T) T {
+	if _, ok := any(a).(float64); ok {
+		return T(math.FMA(float64(a), float64(b), float64(c)))
+	}
+	x, y, z := float64(a), float64(b), float64(c)
+	if math.IsInf(x*y+z, 0) || math.IsNaN(x*y+z) {
+		return T(x*y + z) // non-finite: no rounding question, and big.Float has no NaN
+	}
+	prod := new(big.Float).SetPrec(2000).Mul(big.NewFloat(x), big.NewFloat(y))
+	sum := new(big.Float).SetPrec(2000).Add(prod, big.NewFloat(z))
+	f, _ := sum.Float32()
+	return T(f)
+}

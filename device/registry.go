@@ -1,0 +1,150 @@
+package device
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// EnvVar names the environment variable that Open("") reads.
+const EnvVar = "ADAGRAD_DEVICE"
+
+// autoOrder is the preference of "auto": CUDA devices, then OpenCL GPUs, then
+// the CPU.
+var autoOrder = []string{"cuda", "opencl"}
+
+var (
+	driversMu sync.RWMutex
+	drivers   = map[string]Driver{}
+	conflicts = map[string]error{}
+)
+
+// Register makes a driver available under name ("cpu", "cuda", "opencl").
+// Backends call it from init. Registering a nil driver, an empty name, a name
+// with a colon or the same name twice is an error; a name registered twice
+// also makes Open of that name fail, since which driver is meant is unknown.
+func Register(name string, d Driver) error {
+	driversMu.Lock()
+	defer driversMu.Unlock()
+	switch {
+	case d == nil:
+		return fmt.Errorf("device: Register %q: nil driver", name)
+	case name == "" || name == "auto" || strings.Contains(name, ":"):
+		return fmt.Errorf("device: Register: invalid backend name %q", name)
+	}
+	if _, dup := drivers[name]; dup {
+		err := fmt.Errorf("device: backend %q registered twice", name)
+		conflicts[name] = err
+		return err
+	}
+	drivers[name] = d
+	return nil
+}
+
+// Backends returns the sorted names of the registered drivers.
+func Backends() []string {
+	driversMu.RLock()
+	defer driversMu.RUnlock()
+	names := make([]string, 0, len(drivers))
+	for n := range drivers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func driver(name string) (Driver, error) {
+	driversMu.RLock()
+	defer driversMu.RUnlock()
+	if err := conflicts[name]; err != nil {
+		return nil, err
+	}
+	d, ok := drivers[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q (forgotten import or build tag?); registered: %s",
+			ErrUnknownBackend, name, strings.Join(backendsLocked(), ", "))
+	}
+	return d, nil
+}
+
+func backendsLocked() []string {
+	names := make([]string, 0, len(drivers))
+	for n := range drivers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return []string{"none"}
+	}
+	return names
+}
+
+// Resolve turns a spec into the concrete spec that Open would use: "" becomes
+// $ADAGRAD_DEVICE or "auto", and "auto" becomes the first CUDA device, the
+// first OpenCL GPU, or "cpu", among the registered backends.
+func Resolve(spec string) (string, error) {
+	spec = strings.TrimSpace(spec)
+	if spec == "" {
+		spec = strings.TrimSpace(os.Getenv(EnvVar))
+	}
+	if spec != "" && spec != "auto" {
+		return spec, nil
+	}
+	var tried []string
+	for _, name := range autoOrder {
+		d, err := driver(name)
+		if err != nil {
+			continue
+		}
+		l, ok := d.(Lister)
+		if !ok {
+			continue
+		}
+		infos, err := l.Devices()
+		if err != nil {
+			tried = append(tried, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		for _, in := range infos {
+			if in.GPU {
+				return in.Spec, nil
+			}
+		}
+		tried = append(tried, name+": no GPU")
+	}
+	if _, err := driver("cpu"); err == nil {
+		return "cpu", nil
+	}
+	return "", fmt.Errorf("%w: auto found no device (%s); registered: %s (forgotten import or build tag?)",
+		ErrUnavailable, strings.Join(tried, "; "), strings.Join(Backends(), ", "))
+}
+
+// Open resolves spec (see Resolve) and opens that device. A spec is a
+// backend name, optionally followed by a colon and a backend-specific
+// argument: "cpu", "cuda", "cuda:1", "opencl", "opencl:0:1", "auto" or "".
+func Open(spec string) (Backend, error) {
+	resolved, err := Resolve(spec)
+	if err != nil {
+		return nil, err
+	}
+	name, arg, _ := strings.Cut(resolved, ":")
+	d, err := driver(name)
+	if err != nil {
+		return nil, err
+	}
+	b, err := d.Open(arg)
+	if err != nil {
+		if !errors.Is(err, ErrUnavailable) {
+			err = fmt.Errorf("%w: %s: %w", ErrUnavailable, resolved, err)
+		}
+		return nil, err
+	}
+	if resolved != spec {
+		slog.Debug("adagrad: device picked", "spec", spec, "device", b.String())
+	}
+	return b, nil
+}

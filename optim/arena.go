@@ -1,0 +1,145 @@
+package optim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/adagrad-go/adagrad/device"
+)
+
+// arena holds every tensor of one dtype: one device buffer per role and one
+// host staging slice for gradients, each tensor a view at its offset.
+type arena struct {
+	dt                 device.DType
+	n                  int
+	tensors            []*tensor // in buffer order
+	param, grad, accum device.Buffer
+	grad32             []float32
+	grad64             []float64
+	ranges             []device.Range // reused by every Step
+}
+
+func newArena(dev device.Backend, dt device.DType, ts []*tensor) (a *arena, err error) {
+	a = &arena{dt: dt, tensors: ts}
+	for _, t := range ts {
+		t.off = a.n
+		a.n += t.n
+	}
+	defer func() {
+		if err != nil {
+			a.free(dev)
+		}
+	}()
+	for _, b := range []*device.Buffer{&a.param, &a.grad, &a.accum} {
+		if *b, err = dev.Alloc(dt, a.n); err != nil {
+			return nil, err
+		}
+	}
+	if dt == device.Float32 {
+		a.grad32 = make([]float32, a.n)
+	} else {
+		a.grad64 = make([]float64, a.n)
+	}
+	return a, nil
+}
+
+// free releases the device buffers where the backend can free one buffer at
+// a time; otherwise they go when the backend is closed.
+func (a *arena) free(dev device.Backend) error {
+	f, ok := dev.(device.Freer)
+	var errs []error
+	for _, b := range []*device.Buffer{&a.param, &a.grad, &a.accum} {
+		if *b != nil && ok {
+			errs = append(errs, f.Free(*b))
+		}
+		*b = nil
+	}
+	return errors.Join(errs...)
+}
+
+// hostGrad returns the staging slice of t.
+func (a *arena) hostGrad(t *tensor) any {
+	if a.dt == device.Float32 {
+		return a.grad32[t.off : t.off+t.n]
+	}
+	return a.grad64[t.off : t.off+t.n]
+}
+
+// span is a run of neighbouring tensors [first, last] that all have a
+// pending gradient.
+type span struct{ off, end int }
+
+// pendingSpans returns the runs of neighbouring tensors with a pending
+// gradient, so that each run is uploaded in one copy.
+func (a *arena) pendingSpans() []span {
+	var spans []span
+	for _, t := range a.tensors {
+		if !t.pending {
+			continue
+		}
+		if k := len(spans) - 1; k >= 0 && spans[k].end == t.off {
+			spans[k].end = t.off + t.n
+			continue
+		}
+		spans = append(spans, span{t.off, t.off + t.n})
+	}
+	return spans
+}
+
+// checkFinite returns an error naming the first tensor that asks for
+// SkipNonFinite and holds a NaN or Inf in its pending gradient.
+func (a *arena) checkFinite() error {
+	for _, t := range a.tensors {
+		if !t.pending || !t.hyper.SkipNonFinite {
+			continue
+		}
+		var bad int = -1
+		if a.dt == device.Float32 {
+			bad = firstNonFinite(a.grad32[t.off : t.off+t.n])
+		} else {
+			bad = firstNonFinite(a.grad64[t.off : t.off+t.n])
+		}
+		if bad >= 0 {
+			return fmt.Errorf("%w: tensor %q, element %d", ErrNonFinite, t.name, bad)
+		}
+	}
+	return nil
+}
+
+func firstNonFinite[T float32 | float64](s []T) int {
+	for i, v := range s {
+		f := float64(v)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return i
+		}
+	}
+	return -1
+}
+
+// stepRanges builds the update ranges of the tensors with a pending
+// gradient, merging neighbours whose coefficients are equal.
+func (a *arena) stepRanges() []device.Range {
+	rs := a.ranges[:0]
+	for _, t := range a.tensors {
+		if !t.pending {
+			continue
+		}
+		r := device.Range{
+			Off: t.off, Len: t.n,
+			LR: t.hyper.stepLR(t.step + 1), Eps: t.hyper.Eps,
+			WeightDecay: t.hyper.WeightDecay, Maximize: t.hyper.Maximize,
+		}
+		if k := len(rs) - 1; k >= 0 && rs[k].Off+rs[k].Len == r.Off && sameCoefficients(rs[k], r) {
+			rs[k].Len += r.Len
+			continue
+		}
+		rs = append(rs, r)
+	}
+	a.ranges = rs
+	return rs
+}
+
+func sameCoefficients(a, b device.Range) bool {
+	return a.LR == b.LR && a.Eps == b.Eps && a.WeightDecay == b.WeightDecay && a.Maximize == b.Maximize
+}

@@ -1,0 +1,26 @@
+// Package optim implements the Adagrad optimizer (Duchi, Hazan and Singer,
+// 2011) over any device.Backend, with PyTorch's extras: learning-rate decay,
+// L2 weight decay, an initial accumulator value and maximisation.
+//
+// Per element, at step t (counted per tensor from 1):
+//
+//	g    = grad                          (negated first when Maximize)
+//	g   += WeightDecay * param           (when WeightDecay != 0)
+//	clr  = LR / (1 + (t-1) * LRDecay)
+//	sum += g * g
+//	param -= (clr * g) / (sqrt(sum) + Eps)
+//
+// Parameters and accumulators are uploaded once, when the optimizer is made,
+// and stay on the device. All tensors of one dtype share one device buffer
+// per role (parameters, gradients, accumulators), laid out so that tensors
+// with equal hyperparameters are neighbours: a Step over a model of many
+// tensors is one gradient upload and one backend call per dtype. Parameters
+// come back to the host only when asked (Read, State).
+//
+// Gradients are written into host staging slices (Grad32, Grad64, SetGrad);
+// Step applies every tensor that received a gradient since the last Step and
+// skips the others, as PyTorch skips parameters whose grad is None.
+//
+// The default Eps is 1e-8, as in the Adagrad write-ups this library follows;
+// PyTorch's default is 1e-10 (pass Eps(1e-10) to match it).
+package optim

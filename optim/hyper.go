@@ -1,0 +1,74 @@
+package optim
+
+import (
+	"fmt"
+
+	"github.com/adagrad-go/adagrad/device"
+)
+
+// Hyper holds the hyperparameters of one tensor (PyTorch's param group).
+type Hyper struct {
+	LR                      float64 // learning rate; default 0.01
+	Eps                     float64 // added to sqrt(sum); default 1e-8 (PyTorch: 1e-10)
+	LRDecay                 float64 // lr / (1 + (t-1)*LRDecay)
+	WeightDecay             float64 // L2 penalty added to the gradient
+	InitialAccumulatorValue float64 // starting value of the accumulator
+	Maximize                bool    // ascend instead of descend
+	// SkipNonFinite makes Step refuse, with an error and no change, a
+	// gradient that holds NaN or ±Inf. Off by default: like PyTorch, the
+	// update then propagates them.
+	SkipNonFinite bool
+}
+
+// DefaultHyper returns LR 0.01, Eps 1e-8 and everything else zero.
+func DefaultHyper() Hyper { return Hyper{LR: 0.01, Eps: 1e-8} }
+
+// Validate returns a device.ErrHyper error naming the first hyperparameter
+// that is NaN, infinite or negative.
+func (h Hyper) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{
+		{"LR", h.LR}, {"Eps", h.Eps}, {"LRDecay", h.LRDecay},
+		{"WeightDecay", h.WeightDecay}, {"InitialAccumulatorValue", h.InitialAccumulatorValue},
+	} {
+		if err := device.CheckHyper(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stepLR is the learning rate of step t (1-based), computed in float64 so
+// that every backend rounds the same number.
+func (h Hyper) stepLR(t int64) float64 {
+	return h.LR / (1 + float64(t-1)*h.LRDecay)
+}
+
+// Option changes one hyperparameter; options apply in order on top of the
+// defaults (for New) or of the optimizer's settings (for a Param).
+type Option func(*Hyper)
+
+func LR(v float64) Option          { return func(h *Hyper) { h.LR = v } }
+func Eps(v float64) Option         { return func(h *Hyper) { h.Eps = v } }
+func LRDecay(v float64) Option     { return func(h *Hyper) { h.LRDecay = v } }
+func WeightDecay(v float64) Option { return func(h *Hyper) { h.WeightDecay = v } }
+func InitialAccumulatorValue(v float64) Option {
+	return func(h *Hyper) { h.InitialAccumulatorValue = v }
+}
+func Maximize(v bool) Option      { return func(h *Hyper) { h.Maximize = v } }
+func SkipNonFinite(v bool) Option { return func(h *Hyper) { h.SkipNonFinite = v } }
+
+// WithHyper replaces every hyperparameter at once.
+func WithHyper(x Hyper) Option { return func(h *Hyper) { *h = x } }
+
+func apply(h Hyper, opts []Option) (Hyper, error) {
+	for _, o := range opts {
+		if o == nil {
+			return h, fmt.Errorf("optim: nil Option")
+		}
+		o(&h)
+	}
+	return h, h.Validate()
+}

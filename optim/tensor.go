@@ -1,0 +1,181 @@
+package optim
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/adagrad-go/adagrad/device"
+)
+
+// TensorInfo describes one parameter tensor.
+type TensorInfo struct {
+	Name  string
+	Shape []int
+	DType device.DType
+	Len   int
+	Step  int64 // updates applied so far
+	Hyper Hyper
+}
+
+// Tensors describes every tensor, in the order they were given to New.
+func (a *Adagrad) Tensors() []TensorInfo {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]TensorInfo, len(a.tensors))
+	for i, t := range a.tensors {
+		out[i] = TensorInfo{Name: t.name, Shape: slices.Clone(t.shape), DType: t.dt, Len: t.n, Step: t.step, Hyper: t.hyper}
+	}
+	return out
+}
+
+// lookup returns the named tensor; the caller holds a.mu.
+func (a *Adagrad) lookup(name string) (*tensor, error) {
+	if a.closed {
+		return nil, ErrClosed
+	}
+	t, ok := a.byName[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownTensor, name)
+	}
+	return t, nil
+}
+
+// Grad32 returns the host staging slice for the gradient of a float32
+// tensor and marks the tensor for the next Step. Fill it in place; it stays
+// valid until Close, and its contents are not cleared between steps.
+func (a *Adagrad) Grad32(name string) ([]float32, error) {
+	g, err := a.stage(name, device.Float32)
+	if err != nil {
+		return nil, err
+	}
+	return g.([]float32), nil
+}
+
+// Grad64 is Grad32 for a float64 tensor.
+func (a *Adagrad) Grad64(name string) ([]float64, error) {
+	g, err := a.stage(name, device.Float64)
+	if err != nil {
+		return nil, err
+	}
+	return g.([]float64), nil
+}
+
+func (a *Adagrad) stage(name string, dt device.DType) (any, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t, err := a.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if t.dt != dt {
+		return nil, fmt.Errorf("%w: tensor %q is %v, not %v", ErrShape, name, t.dt, dt)
+	}
+	t.pending = true
+	return t.arena.hostGrad(t), nil
+}
+
+// SetGrad copies g ([]float32 or []float64, the tensor's dtype and length)
+// into the tensor's staging slice and marks it for the next Step.
+func (a *Adagrad) SetGrad(name string, g any) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t, err := a.lookup(name)
+	if err != nil {
+		return err
+	}
+	if err := t.check(g); err != nil {
+		return err
+	}
+	switch g := g.(type) {
+	case []float32:
+		copy(t.arena.hostGrad(t).([]float32), g)
+	case []float64:
+		copy(t.arena.hostGrad(t).([]float64), g)
+	}
+	t.pending = true
+	return nil
+}
+
+// ZeroGrad drops every pending gradient, like PyTorch's zero_grad with
+// set_to_none: the next Step skips tensors that get no new gradient.
+func (a *Adagrad) ZeroGrad() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, t := range a.tensors {
+		t.pending = false
+	}
+}
+
+// check reports whether s is a slice of t's dtype and length.
+func (t *tensor) check(s any) error {
+	dt, n, err := device.DTypeOf(s)
+	if err != nil {
+		return err
+	}
+	if dt != t.dt || n != t.n {
+		return fmt.Errorf("%w: tensor %q is %d %v, got %d %v", ErrShape, t.name, t.n, t.dt, n, dt)
+	}
+	return nil
+}
+
+// Read copies the tensor's current parameters from the device into dst,
+// which must have the tensor's dtype and length.
+func (a *Adagrad) Read(name string, dst any) error { return a.read(name, dst, false) }
+
+// ReadAccum copies the tensor's accumulator (PyTorch's state['sum']) into
+// dst.
+func (a *Adagrad) ReadAccum(name string, dst any) error { return a.read(name, dst, true) }
+
+func (a *Adagrad) read(name string, dst any, accum bool) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t, err := a.lookup(name)
+	if err != nil {
+		return err
+	}
+	if err := t.check(dst); err != nil {
+		return err
+	}
+	src := t.arena.param
+	if accum {
+		src = t.arena.accum
+	}
+	if err := a.dev.Read(dst, src, t.off); err != nil {
+		return fmt.Errorf("optim: reading %q: %w", name, err)
+	}
+	return nil
+}
+
+// SetHyper changes the hyperparameters of the named tensors (all of them
+// when names is empty), for example to follow a learning-rate schedule. The
+// step counts and accumulators are kept. Invalid values change nothing.
+func (a *Adagrad) SetHyper(names []string, opts ...Option) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return ErrClosed
+	}
+	targets := a.tensors
+	if len(names) > 0 {
+		targets = make([]*tensor, len(names))
+		for i, n := range names {
+			t, err := a.lookup(n)
+			if err != nil {
+				return err
+			}
+			targets[i] = t
+		}
+	}
+	next := make([]Hyper, len(targets))
+	for i, t := range targets {
+		h, err := apply(t.hyper, opts)
+		if err != nil {
+			return fmt.Errorf("optim: tensor %q: %w", t.name, err)
+		}
+		next[i] = h
+	}
+	for i, t := range targets {
+		t.hyper = next[i]
+	}
+	return nil
+}

@@ -20,11 +20,17 @@ type arena struct {
 	ranges             []device.Range // reused by every Step
 }
 
+// align is the element alignment of every tensor in an arena: 16 bytes for
+// float32, so that GPU kernels can use 4-wide vector loads from the start
+// of every tensor. The padding between tensors is never exposed; a range
+// may run over it (see stepRanges), which updates nothing anyone reads.
+const align = 4
+
 func newArena(dev device.Backend, dt device.DType, ts []*tensor) (a *arena, err error) {
 	a = &arena{dt: dt, tensors: ts}
 	for _, t := range ts {
-		t.off = a.n
-		a.n += t.n
+		t.off = (a.n + align - 1) / align * align
+		a.n = t.off + t.n
 	}
 	defer func() {
 		if err != nil {
@@ -66,19 +72,19 @@ func (a *arena) hostGrad(t *tensor) any {
 	return a.grad64[t.off : t.off+t.n]
 }
 
-// span is a run of neighbouring tensors [first, last] that all have a
-// pending gradient.
+// span is a run [off, end) of the arena covering neighbouring tensors that
+// all have a pending gradient (and the padding between them).
 type span struct{ off, end int }
 
 // pendingSpans returns the runs of neighbouring tensors with a pending
 // gradient, so that each run is uploaded in one copy.
 func (a *arena) pendingSpans() []span {
 	var spans []span
-	for _, t := range a.tensors {
+	for i, t := range a.tensors {
 		if !t.pending {
 			continue
 		}
-		if k := len(spans) - 1; k >= 0 && spans[k].end == t.off {
+		if k := len(spans) - 1; k >= 0 && i > 0 && a.tensors[i-1].pending {
 			spans[k].end = t.off + t.n
 			continue
 		}
@@ -118,10 +124,11 @@ func firstNonFinite[T float32 | float64](s []T) int {
 }
 
 // stepRanges builds the update ranges of the tensors with a pending
-// gradient, merging neighbours whose coefficients are equal.
+// gradient, merging neighbours whose coefficients are equal (the padding
+// between them included: its gradient is always zero).
 func (a *arena) stepRanges() []device.Range {
 	rs := a.ranges[:0]
-	for _, t := range a.tensors {
+	for i, t := range a.tensors {
 		if !t.pending {
 			continue
 		}
@@ -130,8 +137,8 @@ func (a *arena) stepRanges() []device.Range {
 			LR: t.hyper.stepLR(t.step + 1), Eps: t.hyper.Eps,
 			WeightDecay: t.hyper.WeightDecay, Maximize: t.hyper.Maximize,
 		}
-		if k := len(rs) - 1; k >= 0 && rs[k].Off+rs[k].Len == r.Off && sameCoefficients(rs[k], r) {
-			rs[k].Len += r.Len
+		if k := len(rs) - 1; k >= 0 && i > 0 && a.tensors[i-1].pending && sameCoefficients(rs[k], r) {
+			rs[k].Len = r.Off + r.Len - rs[k].Off
 			continue
 		}
 		rs = append(rs, r)

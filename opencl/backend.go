@@ -1,0 +1,366 @@
+//go:build opencl
+
+package opencl
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"github.com/jgillich/go-opencl/cl"
+
+	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/kernels"
+)
+
+// Backend runs Adagrad on one OpenCL device. Make it with Open.
+type Backend struct {
+	mu     sync.Mutex
+	closed bool
+	info   deviceInfo
+	dev    *cl.Device
+	ctx    *cl.Context
+	queue  *cl.CommandQueue
+	progs  []*cl.Program
+	kernel map[device.DType]*cl.Kernel
+	local  int // work-group size
+	// Range tables of the last launch, grown as needed.
+	meta, coef     *cl.MemObject
+	metaN, coefN   int // capacity in bytes
+	buffers        map[*buffer]struct{}
+}
+
+var (
+	_ device.Backend = (*Backend)(nil)
+	_ device.Freer   = (*Backend)(nil)
+	_ device.Copier  = (*Backend)(nil)
+)
+
+// ErrRounding: the device cannot divide and take square roots correctly
+// rounded in float32, so it cannot agree bitwise with the other backends.
+var ErrRounding = errors.New("opencl: device lacks correctly rounded float32 divide and sqrt (CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT)")
+
+// buildOptions are shared by both dtypes: IEEE division and square root,
+// and no flag that would allow contraction or relaxed math.
+const buildOptions = "-cl-fp32-correctly-rounded-divide-sqrt"
+
+// Open opens device d of platform p, as listed by Devices.
+func Open(platform, dev int) (*Backend, error) {
+	infos, err := listDevices()
+	if err != nil {
+		return nil, err
+	}
+	var info *deviceInfo
+	for i := range infos {
+		if infos[i].platform == platform && infos[i].device == dev {
+			info = &infos[i]
+		}
+	}
+	if info == nil {
+		return nil, fmt.Errorf("%w: no OpenCL device %d on platform %d (%d devices found)", device.ErrUnavailable, dev, platform, len(infos))
+	}
+	if !info.roundedDivSqrt {
+		return nil, fmt.Errorf("%w: %s: %w", device.ErrUnavailable, info.name, ErrRounding)
+	}
+	b := &Backend{info: *info, kernel: map[device.DType]*cl.Kernel{}, buffers: map[*buffer]struct{}{}}
+	if err := b.init(); err != nil {
+		b.release()
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *Backend) init() error {
+	platforms, err := cl.GetPlatforms()
+	if err != nil {
+		return wrap("clGetPlatformIDs", err)
+	}
+	if b.info.platform >= len(platforms) {
+		return fmt.Errorf("%w: platform %d vanished", device.ErrUnavailable, b.info.platform)
+	}
+	devs, err := platforms[b.info.platform].GetDevices(cl.DeviceTypeAll)
+	if err != nil {
+		return wrap("clGetDeviceIDs", err)
+	}
+	if b.info.device >= len(devs) {
+		return fmt.Errorf("%w: device %d vanished", device.ErrUnavailable, b.info.device)
+	}
+	b.dev = devs[b.info.device]
+	if b.ctx, err = cl.CreateContext([]*cl.Device{b.dev}); err != nil {
+		return wrap("clCreateContext", err)
+	}
+	if b.queue, err = b.ctx.CreateCommandQueue(b.dev, 0); err != nil {
+		return wrap("clCreateCommandQueue", err)
+	}
+	if err := b.build(device.Float32, "-DREAL=float"); err != nil {
+		return err
+	}
+	if b.info.fp64 {
+		if err := b.build(device.Float64, "-DREAL=double -DADAGRAD_FP64"); err != nil {
+			return err
+		}
+	}
+	k := b.kernel[device.Float32]
+	wg, err := k.WorkGroupSize(b.dev)
+	if err != nil {
+		return wrap("clGetKernelWorkGroupInfo", err)
+	}
+	b.local = max(1, min(256, wg))
+	return nil
+}
+
+// build compiles kernels/adagrad.cl for one dtype; a compiler failure
+// carries the build log.
+func (b *Backend) build(dt device.DType, defines string) error {
+	prog, err := b.ctx.CreateProgramWithSource([]string{kernels.OpenCL})
+	if err != nil {
+		return wrap("clCreateProgramWithSource", err)
+	}
+	b.progs = append(b.progs, prog)
+	if err := prog.BuildProgram([]*cl.Device{b.dev}, buildOptions+" "+defines); err != nil {
+		return fmt.Errorf("opencl: building kernels/adagrad.cl for %v on %s: %w", dt, b.info.name, err)
+	}
+	k, err := prog.CreateKernel("adagrad")
+	if err != nil {
+		return wrap("clCreateKernel", err)
+	}
+	b.kernel[dt] = k
+	return nil
+}
+
+func (b *Backend) String() string {
+	return fmt.Sprintf("%s %s (%s)", b.info.spec(), b.info.name, b.info.platformName)
+}
+
+type buffer struct {
+	owner *Backend
+	dt    device.DType
+	n     int
+	mem   *cl.MemObject // nil for an empty buffer: OpenCL has no zero-size buffers
+}
+
+func (x *buffer) DType() device.DType { return x.dt }
+func (x *buffer) Len() int            { return x.n }
+
+// Alloc returns a zeroed buffer of n elements.
+func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
+	if !dt.Valid() {
+		return nil, fmt.Errorf("%w: cannot allocate %v", device.ErrDType, dt)
+	}
+	if n < 0 {
+		return nil, fmt.Errorf("%w: negative length %d", device.ErrRange, n)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, device.ErrClosed
+	}
+	if b.kernel[dt] == nil {
+		return nil, fmt.Errorf("%w: %s has no %v support (cl_khr_fp64)", device.ErrDType, b.info.name, dt)
+	}
+	x := &buffer{owner: b, dt: dt, n: n}
+	if n > 0 {
+		mem, err := b.ctx.CreateEmptyBuffer(cl.MemReadWrite, n*dt.Size())
+		if err != nil {
+			return nil, wrap(fmt.Sprintf("clCreateBuffer(%d bytes)", n*dt.Size()), err)
+		}
+		x.mem = mem
+		var zero [8]byte
+		ev, err := b.queue.EnqueueFillBuffer(mem, unsafe.Pointer(&zero[0]), dt.Size(), 0, n*dt.Size(), nil)
+		if err == nil {
+			ev.Release()
+			err = b.queue.Finish()
+		}
+		if err != nil {
+			mem.Release()
+			return nil, wrap("clEnqueueFillBuffer", err)
+		}
+	}
+	b.buffers[x] = struct{}{}
+	return x, nil
+}
+
+// own checks that the backend is open and that every buffer is one of its
+// live buffers. The caller holds b.mu.
+func (b *Backend) own(bufs ...device.Buffer) ([]*buffer, error) {
+	if b.closed {
+		return nil, device.ErrClosed
+	}
+	out := make([]*buffer, len(bufs))
+	for i, x := range bufs {
+		ox, ok := x.(*buffer)
+		if !ok || ox.owner != b {
+			if ok && ox.owner == nil {
+				return nil, fmt.Errorf("%w: buffer was freed", device.ErrClosed)
+			}
+			return nil, device.ErrForeignBuffer
+		}
+		out[i] = ox
+	}
+	return out, nil
+}
+
+// hostBytes returns the address and byte length of a []float32 or
+// []float64, or nil for an empty slice.
+func hostBytes(s any) (unsafe.Pointer, int) {
+	switch v := s.(type) {
+	case []float32:
+		if len(v) > 0 {
+			return unsafe.Pointer(&v[0]), 4 * len(v)
+		}
+	case []float64:
+		if len(v) > 0 {
+			return unsafe.Pointer(&v[0]), 8 * len(v)
+		}
+	}
+	return nil, 0
+}
+
+// Write copies src into dst at element off; it returns once the device has
+// the data, so src may be reused at once.
+func (b *Backend) Write(dst device.Buffer, off int, src any) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	xs, err := b.own(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := device.CheckWrite(dst, off, src); err != nil {
+		return err
+	}
+	ptr, n := hostBytes(src)
+	if n == 0 {
+		return nil
+	}
+	ev, err := b.queue.EnqueueWriteBuffer(xs[0].mem, true, off*dst.DType().Size(), n, ptr, nil)
+	if err != nil {
+		return wrap("clEnqueueWriteBuffer", err)
+	}
+	ev.Release()
+	return nil
+}
+
+// Read copies len(dst) elements of src from element off into dst, after
+// all queued work.
+func (b *Backend) Read(dst any, src device.Buffer, off int) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	xs, err := b.own(src)
+	if err != nil {
+		return err
+	}
+	if _, err := device.CheckWrite(src, off, dst); err != nil {
+		return err
+	}
+	ptr, n := hostBytes(dst)
+	if n == 0 {
+		return nil
+	}
+	ev, err := b.queue.EnqueueReadBuffer(xs[0].mem, true, off*src.DType().Size(), n, ptr, nil)
+	if err != nil {
+		return wrap("clEnqueueReadBuffer", err)
+	}
+	ev.Release()
+	return nil
+}
+
+// Copy copies all of src into dst on the device (clEnqueueCopyBuffer).
+func (b *Backend) Copy(dst, src device.Buffer) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	xs, err := b.own(dst, src)
+	if err != nil {
+		return err
+	}
+	if dst.DType() != src.DType() || dst.Len() != src.Len() {
+		return fmt.Errorf("%w: copy of %d %v into %d %v", device.ErrDType, src.Len(), src.DType(), dst.Len(), dst.DType())
+	}
+	if src.Len() == 0 {
+		return nil
+	}
+	ev, err := b.queue.EnqueueCopyBuffer(xs[1].mem, xs[0].mem, 0, 0, src.Len()*src.DType().Size(), nil)
+	if err != nil {
+		return wrap("clEnqueueCopyBuffer", err)
+	}
+	ev.Release()
+	return nil
+}
+
+// Sync waits for every queued command.
+func (b *Backend) Sync() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return device.ErrClosed
+	}
+	return wrap("clFinish", b.queue.Finish())
+}
+
+// Free releases one buffer.
+func (b *Backend) Free(x device.Buffer) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	xs, err := b.own(x)
+	if err != nil {
+		return err
+	}
+	delete(b.buffers, xs[0])
+	xs[0].release()
+	return nil
+}
+
+func (x *buffer) release() {
+	if x.mem != nil {
+		x.mem.Release()
+	}
+	x.mem, x.owner = nil, nil
+}
+
+// Close waits for queued work, then releases every buffer, kernel, program,
+// the queue and the context. Closing twice is not an error.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	var err error
+	if b.queue != nil {
+		err = wrap("clFinish", b.queue.Finish())
+	}
+	b.release()
+	return err
+}
+
+// release frees every OpenCL object the backend holds. The caller holds
+// b.mu, or is Open cleaning up after a failure.
+func (b *Backend) release() {
+	b.closed = true
+	for x := range b.buffers {
+		x.release()
+	}
+	b.buffers = nil
+	for _, m := range []*cl.MemObject{b.meta, b.coef} {
+		if m != nil {
+			m.Release()
+		}
+	}
+	b.meta, b.coef = nil, nil
+	for dt, k := range b.kernel {
+		k.Release()
+		delete(b.kernel, dt)
+	}
+	for _, p := range b.progs {
+		p.Release()
+	}
+	b.progs = nil
+	if b.queue != nil {
+		b.queue.Release()
+		b.queue = nil
+	}
+	if b.ctx != nil {
+		b.ctx.Release()
+		b.ctx = nil
+	}
+}

@@ -26,9 +26,9 @@ type Backend struct {
 	kernel map[device.DType]*cl.Kernel
 	local  int // work-group size
 	// Range tables of the last launch, grown as needed.
-	meta, coef     *cl.MemObject
-	metaN, coefN   int // capacity in bytes
-	buffers        map[*buffer]struct{}
+	meta, coef   *cl.MemObject
+	metaN, coefN int // capacity in bytes
+	buffers      map[*buffer]struct{}
 }
 
 var (

@@ -22,7 +22,7 @@ import (
 // clGetPlatformIDs and clGetDeviceIDs(CL_DEVICE_TYPE_ALL) list them, which
 // is also the binding's order.
 type deviceInfo struct {
-	platform, device int
+	platform, device   int
 	name, platformName string
 	gpu                bool
 	fp64               bool // cl_khr_fp64

@@ -110,10 +110,15 @@ func (b *Backend) init() error {
 	return nil
 }
 
-// build compiles kernels/adagrad.cl for one dtype; a compiler failure
-// carries the build log.
+// build compiles kernels/adagrad.cl for one dtype.
 func (b *Backend) build(dt device.DType, defines string) error {
-	prog, err := b.ctx.CreateProgramWithSource([]string{kernels.OpenCL})
+	return b.buildSource(kernels.OpenCL, dt, defines)
+}
+
+// buildSource compiles src and keeps its "adagrad" kernel for dt; a
+// compiler failure carries the build log.
+func (b *Backend) buildSource(src string, dt device.DType, defines string) error {
+	prog, err := b.ctx.CreateProgramWithSource([]string{src})
 	if err != nil {
 		return wrap("clCreateProgramWithSource", err)
 	}

@@ -5,14 +5,15 @@ import (
 	"math"
 	"testing"
 
+	"github.com/adagrad-go/adagrad/cpu"
 	"github.com/adagrad-go/adagrad/device"
 	"github.com/adagrad-go/adagrad/optim"
 )
 
 // testOracle replays every PyTorch trajectory through the optimizer on the
 // backend and compares the final parameters and accumulators with
-// PyTorch's CPU and CUDA results, and float32 runs with a float64
-// reference.
+// PyTorch's CPU and CUDA results, bitwise with the CPU backend, and float32
+// runs with a float64 reference.
 func testOracle(t *testing.T, open Opener) {
 	cases, err := loadOracle()
 	if err != nil {
@@ -29,6 +30,14 @@ func testOracle(t *testing.T, open Opener) {
 			got, err := runOracle(dev, c)
 			if err != nil {
 				t.Fatal(err)
+			}
+			cpuDev := mustOpen(t, func() (device.Backend, error) { return cpu.New(), nil })
+			want, err := runOracle(cpuDev, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := (&result{got.param, got.sum}).diff(&result{want.param, want.sum}); d != "" {
+				t.Errorf("not bitwise equal to the cpu backend: %s", d)
 			}
 			for k := range c.Params {
 				for _, role := range []string{"param", "sum"} {

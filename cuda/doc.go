@@ -1,8 +1,26 @@
-// Package cuda will hold the CUDA backend (build tag "cuda", on
-// gorgonia.org/cu v0.9.6 with kernels compiled at run time by NVRTC).
+// Package cuda is the CUDA backend (build tag "cuda"), on gorgonia.org/cu
+// v0.9.6, with kernels/adagrad.cu compiled at run time by NVRTC for the
+// device's own architecture (CUBIN), or as PTX for the newest architecture
+// NVRTC knows when the device is newer, with --fmad=false so that results
+// agree bitwise with the CPU backend. Compiled kernels are cached on disk
+// (see internal/nvrtc: ADAGRAD_NVRTC_CACHE=off turns the cache off).
+//
+//	import _ "github.com/adagrad-go/adagrad/cuda"
+//	dev, err := device.Open("cuda:0")
+//
+// Each backend owns one context on one locked OS thread; callers may use it
+// from any goroutine. Gradients go to the device through page-locked
+// staging buffers with asynchronous copies on the backend's stream. One
+// launch per step covers every range of a dtype.
+//
+// Building needs CUDA 11.8–12.x headers and libraries (gorgonia.org/cu
+// v0.9.6 does not build against CUDA 13); .ci/cuda-deps fetches Debian's
+// CUDA 11.8 into a folder for CGO_CFLAGS and CGO_LDFLAGS. Note that
+// gorgonia.org/cu initialises the driver in its package init and ends the
+// process when that fails, so a binary built with -tags cuda starts only on
+// a machine with an NVIDIA driver and GPU.
 //
 // This file is untagged on purpose: an untagged build of the module must
-// compile and vet with no CUDA installed, so the package always has this
-// documentation and nothing that needs cgo. Importing it without the tag
-// registers nothing; device.Open("cuda") then reports the missing build tag.
+// compile and vet with no CUDA installed. Without the tag nothing
+// registers, and device.Open("cuda") reports the missing build tag.
 package cuda

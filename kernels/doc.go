@@ -1,6 +1,6 @@
 // Package kernels embeds the device kernels' sources, so that every backend
 // compiles the same text at run time and the sources stay readable files:
-// adagrad.cl for OpenCL (CUDA's adagrad.cu arrives with the CUDA backend).
+// adagrad.cl for OpenCL and adagrad.cu for CUDA.
 //
 // The kernels implement the contract of device.Update exactly as the CPU
 // backend does: the accumulator and weight-decay terms are fused
@@ -10,10 +10,22 @@
 // root.
 package kernels
 
-import _ "embed"
+import "embed"
 
 // OpenCL is the source of kernels/adagrad.cl: kernel "adagrad", built with
 // -DREAL=float or -DREAL=double -DADAGRAD_FP64.
 //
 //go:embed adagrad.cl
 var OpenCL string
+
+// CUDA is the source of kernels/adagrad.cu: extern "C" kernels adagrad_f32
+// and adagrad_f64, compiled by NVRTC with --fmad=false.
+//
+//go:embed adagrad.cu
+var CUDA string
+
+// Files holds every kernel source, for tools and tests that compile them
+// all.
+//
+//go:embed *.cu *.cl
+var Files embed.FS

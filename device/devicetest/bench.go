@@ -2,13 +2,29 @@ package devicetest
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/adagrad-go/adagrad/device"
 )
 
-// BenchSizes are the parameter counts Bench runs, per dtype.
-var BenchSizes = []int{1 << 10, 1 << 16, 1 << 20, 1 << 24}
+// BenchSizes are the parameter counts Bench runs, per dtype: 2^10, 2^16,
+// 2^20, 2^24, and on up to 2^N in steps of 4 when ADAGRAD_BENCH_MAX_LOG2=N
+// (the GPU bundle asks for 2^28).
+var BenchSizes = benchSizes()
+
+func benchSizes() []int {
+	top := 24
+	if v, err := strconv.Atoi(os.Getenv("ADAGRAD_BENCH_MAX_LOG2")); err == nil && v >= 10 && v <= 34 {
+		top = v
+	}
+	sizes := []int{1 << 10}
+	for l := 16; l <= top; l += 4 {
+		sizes = append(sizes, 1<<l)
+	}
+	return sizes
+}
 
 // Bench measures, per dtype and size, the device's own copy bandwidth
 // ("copy", when the backend is a device.Copier: read n + write n elements)

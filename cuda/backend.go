@@ -1,0 +1,351 @@
+//go:build cuda
+
+package cuda
+
+import (
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"gorgonia.org/cu"
+
+	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/internal/nvrtc"
+	"github.com/adagrad-go/adagrad/kernels"
+)
+
+// Backend runs Adagrad on one CUDA device. Make it with Open. Every driver
+// call runs on the backend's own locked thread (see worker).
+type Backend struct {
+	mu      sync.Mutex
+	closed  bool
+	w       *worker
+	ordinal int
+	name    string
+	cc      int // compute capability, 10*major+minor
+	sms     int // multiprocessors
+	image   nvrtc.Image
+	ctx     cu.CUContext
+	stream  cu.Stream
+	mod     cu.Module
+	fn      map[device.DType]cu.Function
+	stage   *stager
+	table   cu.DevicePtr // range tables of the last launch
+	tableN  int
+	buffers map[*buffer]struct{}
+}
+
+var (
+	_ device.Backend = (*Backend)(nil)
+	_ device.Freer   = (*Backend)(nil)
+	_ device.Copier  = (*Backend)(nil)
+)
+
+// Open opens CUDA device ordinal: it makes a context on a thread of its
+// own, compiles kernels/adagrad.cu with NVRTC for the device (or takes it
+// from the on-disk cache, see nvrtc.CacheEnv) and loads it.
+func Open(ordinal int) (*Backend, error) {
+	n, err := cu.NumDevices()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", device.ErrUnavailable, wrap("cuDeviceGetCount", err))
+	}
+	if ordinal < 0 || ordinal >= n {
+		return nil, fmt.Errorf("%w: no CUDA device %d (%d present)", device.ErrUnavailable, ordinal, n)
+	}
+	b := &Backend{ordinal: ordinal, fn: map[device.DType]cu.Function{}, buffers: map[*buffer]struct{}{}}
+	w, err := startWorker(b.setup)
+	if err != nil {
+		return nil, err
+	}
+	b.w = w
+	return b, nil
+}
+
+// setup runs on the worker thread; on failure it releases what it made.
+func (b *Backend) setup() (err error) {
+	defer func() {
+		if err != nil {
+			b.release()
+		}
+	}()
+	dev, err := cu.GetDevice(b.ordinal)
+	if err != nil {
+		return wrap("cuDeviceGet", err)
+	}
+	if b.name, err = dev.Name(); err != nil {
+		return wrap("cuDeviceGetName", err)
+	}
+	attrs, err := dev.Attributes(cu.ComputeCapabilityMajor, cu.ComputeCapabilityMinor, cu.MultiprocessorCount)
+	if err != nil {
+		return wrap("cuDeviceGetAttribute", err)
+	}
+	b.cc, b.sms = 10*attrs[0]+attrs[1], attrs[2]
+	// cuCtxCreate makes the context current on this thread, which stays
+	// locked to the worker for the backend's life.
+	if b.ctx, err = dev.MakeContext(cu.SchedAuto); err != nil {
+		return wrap("cuCtxCreate", err)
+	}
+	if b.stream, err = cu.MakeStream(cu.NonBlocking); err != nil {
+		return wrap("cuStreamCreate", err)
+	}
+	if err := b.load(); err != nil {
+		return err
+	}
+	b.stage, err = newStager()
+	return err
+}
+
+// load compiles (or finds in the cache) and loads the kernels.
+func (b *Backend) load() error {
+	archs, err := nvrtc.SupportedArchs()
+	if err != nil {
+		return err
+	}
+	arch, ptx, err := nvrtc.Target(b.cc, archs)
+	if err != nil {
+		return err
+	}
+	img, cached, err := nvrtc.CompileCached(kernels.CUDA, "kernels/adagrad.cu", arch, ptx)
+	if err != nil {
+		return err
+	}
+	b.mod, err = cu.LoadData(string(img.Data))
+	if err != nil && cached {
+		// A cache entry the driver refuses is dropped and rebuilt once.
+		_ = nvrtc.Forget(kernels.CUDA, arch, ptx)
+		if img, err = nvrtc.Compile(kernels.CUDA, "kernels/adagrad.cu", arch, ptx); err == nil {
+			b.mod, err = cu.LoadData(string(img.Data))
+		}
+	}
+	if err != nil {
+		return wrap(fmt.Sprintf("cuModuleLoadData(%s)", imageName(img)), err)
+	}
+	b.image = img
+	for dt, name := range map[device.DType]string{device.Float32: "adagrad_f32", device.Float64: "adagrad_f64"} {
+		f, err := b.mod.Function(name)
+		if err != nil {
+			return wrap("cuModuleGetFunction("+name+")", err)
+		}
+		b.fn[dt] = f
+	}
+	return nil
+}
+
+func imageName(img nvrtc.Image) string {
+	if img.PTX {
+		return fmt.Sprintf("PTX compute_%d", img.Arch)
+	}
+	return fmt.Sprintf("CUBIN sm_%d", img.Arch)
+}
+
+func (b *Backend) String() string {
+	return fmt.Sprintf("cuda:%d %s (sm_%d, %d SMs, kernels as %s)", b.ordinal, b.name, b.cc, b.sms, imageName(b.image))
+}
+
+type buffer struct {
+	owner *Backend
+	dt    device.DType
+	n     int
+	ptr   cu.DevicePtr // 0 for an empty buffer
+}
+
+func (x *buffer) DType() device.DType { return x.dt }
+func (x *buffer) Len() int            { return x.n }
+func (x *buffer) bytes() int64        { return int64(x.n * x.dt.Size()) }
+
+// call runs f on the worker thread while holding the backend's lock, after
+// checking that the backend is open and owns bufs.
+func (b *Backend) call(bufs []device.Buffer, f func(xs []*buffer) error) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return device.ErrClosed
+	}
+	xs := make([]*buffer, len(bufs))
+	for i, x := range bufs {
+		ox, ok := x.(*buffer)
+		if !ok || ox.owner != b {
+			if ok && ox.owner == nil {
+				return fmt.Errorf("%w: buffer was freed", device.ErrClosed)
+			}
+			return device.ErrForeignBuffer
+		}
+		xs[i] = ox
+	}
+	return b.w.do(func() error { return f(xs) })
+}
+
+// Alloc returns a zeroed buffer of n elements. Out of device memory is an
+// error that errors.Is matches with cu.OutOfMemory.
+func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
+	if !dt.Valid() {
+		return nil, fmt.Errorf("%w: cannot allocate %v", device.ErrDType, dt)
+	}
+	if n < 0 {
+		return nil, fmt.Errorf("%w: negative length %d", device.ErrRange, n)
+	}
+	x := &buffer{owner: b, dt: dt, n: n}
+	err := b.call(nil, func([]*buffer) error {
+		if n > 0 {
+			ptr, err := cu.MemAlloc(x.bytes())
+			if err != nil {
+				return wrap(fmt.Sprintf("cuMemAlloc(%d bytes)", x.bytes()), err)
+			}
+			if err := cu.MemsetD8Async(ptr, 0, x.bytes(), b.stream); err != nil {
+				cu.MemFree(ptr)
+				return wrap("cuMemsetD8Async", err)
+			}
+			x.ptr = ptr
+		}
+		b.buffers[x] = struct{}{} // call holds b.mu
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// Write copies src into dst at element off through page-locked staging
+// buffers and asynchronous copies on the backend's stream: it returns once
+// src has been copied to staging, so src may be reused at once.
+func (b *Backend) Write(dst device.Buffer, off int, src any) error {
+	return b.call([]device.Buffer{dst}, func(xs []*buffer) error {
+		if _, err := device.CheckWrite(dst, off, src); err != nil {
+			return err
+		}
+		host := hostBytes(src)
+		if len(host) == 0 {
+			return nil
+		}
+		return b.stage.upload(xs[0].ptr+cu.DevicePtr(off*dst.DType().Size()), host, b.stream)
+	})
+}
+
+// Read copies len(dst) elements of src from element off into dst, after
+// all queued work.
+func (b *Backend) Read(dst any, src device.Buffer, off int) error {
+	return b.call([]device.Buffer{src}, func(xs []*buffer) error {
+		if _, err := device.CheckWrite(src, off, dst); err != nil {
+			return err
+		}
+		host := hostBytes(dst)
+		if len(host) == 0 {
+			return nil
+		}
+		if err := b.stream.Synchronize(); err != nil {
+			return wrap("cuStreamSynchronize", err)
+		}
+		at := xs[0].ptr + cu.DevicePtr(off*src.DType().Size())
+		return wrap("cuMemcpyDtoH", cu.MemcpyDtoH(unsafe.Pointer(&host[0]), at, int64(len(host))))
+	})
+}
+
+// hostBytes views a []float32 or []float64 as bytes.
+func hostBytes(s any) []byte {
+	switch v := s.(type) {
+	case []float32:
+		if len(v) > 0 {
+			return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 4*len(v))
+		}
+	case []float64:
+		if len(v) > 0 {
+			return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 8*len(v))
+		}
+	}
+	return nil
+}
+
+// Copy copies all of src into dst on the device.
+func (b *Backend) Copy(dst, src device.Buffer) error {
+	if dst.DType() != src.DType() || dst.Len() != src.Len() {
+		return fmt.Errorf("%w: copy of %d %v into %d %v", device.ErrDType, src.Len(), src.DType(), dst.Len(), dst.DType())
+	}
+	return b.call([]device.Buffer{dst, src}, func(xs []*buffer) error {
+		if xs[1].n == 0 {
+			return nil
+		}
+		return wrap("cuMemcpyDtoDAsync", cu.MemcpyDtoDAsync(xs[0].ptr, xs[1].ptr, xs[1].bytes(), b.stream))
+	})
+}
+
+// Sync waits for every queued copy and kernel and reports their errors.
+func (b *Backend) Sync() error {
+	return b.call(nil, func([]*buffer) error {
+		return wrap("cuStreamSynchronize", b.stream.Synchronize())
+	})
+}
+
+// Free releases one buffer, after the work queued on it.
+func (b *Backend) Free(x device.Buffer) error {
+	return b.call([]device.Buffer{x}, func(xs []*buffer) error {
+		if err := b.stream.Synchronize(); err != nil {
+			return wrap("cuStreamSynchronize", err)
+		}
+		delete(b.buffers, xs[0]) // call holds b.mu
+		return xs[0].release()
+	})
+}
+
+func (x *buffer) release() error {
+	var err error
+	if x.ptr != 0 {
+		err = wrap("cuMemFree", cu.MemFree(x.ptr))
+	}
+	x.ptr, x.owner = 0, nil
+	return err
+}
+
+// Close waits for queued work, then frees every buffer, the staging
+// memory, the module, the stream and the context, and ends the thread.
+// Closing twice is not an error.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	err := b.w.do(func() error {
+		err := wrap("cuStreamSynchronize", b.stream.Synchronize())
+		if rerr := b.release(); err == nil {
+			err = rerr
+		}
+		return err
+	})
+	b.w.stop()
+	return err
+}
+
+// release frees every driver object; it runs on the worker thread.
+func (b *Backend) release() error {
+	var first error
+	keep := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
+	for x := range b.buffers {
+		keep(x.release())
+	}
+	b.buffers = nil
+	if b.table != 0 {
+		keep(wrap("cuMemFree", cu.MemFree(b.table)))
+		b.table = 0
+	}
+	if b.stage != nil {
+		keep(b.stage.free())
+		b.stage = nil
+	}
+	if len(b.fn) > 0 {
+		keep(wrap("cuModuleUnload", b.mod.Unload()))
+		b.fn = nil
+	}
+	if b.stream != (cu.Stream{}) {
+		keep(wrap("cuStreamDestroy", b.stream.Destroy()))
+	}
+	if b.ctx != (cu.CUContext{}) {
+		keep(wrap("cuCtxDestroy", b.ctx.Destroy()))
+	}
+	return first
+}

@@ -1,0 +1,162 @@
+//go:build cuda
+
+package nvrtc
+
+import (
+	"bytes"
+	"io/fs"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/adagrad-go/adagrad/kernels"
+)
+
+// TestKernelsCompile compiles every .cu in kernels/ on the CPU (no GPU, no
+// driver) for every architecture from Volta on that this NVRTC supports,
+// as PTX, and as CUBIN for the data-centre parts.
+func TestKernelsCompile(t *testing.T) {
+	names, err := fs.Glob(kernels.Files, "*.cu")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no .cu files in kernels/: %v", err)
+	}
+	for _, name := range names {
+		src, err := fs.ReadFile(kernels.Files, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(name, func(t *testing.T) { compileAll(t, name, string(src)) })
+	}
+}
+
+func compileAll(t *testing.T, name, src string) {
+	version, err := Version()
+	if err != nil {
+		t.Fatal(err)
+	}
+	archs, err := SupportedArchs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("NVRTC %d.%d supports %v", version/1000, version%1000/10, archs)
+	var tried int
+	for _, arch := range archs {
+		if arch < 70 {
+			continue
+		}
+		tried++
+		img, err := Compile(src, name, arch, true)
+		if err != nil {
+			t.Fatalf("compute_%d: %v", arch, err)
+		}
+		if name == "adagrad.cu" {
+			checkAdagradPTX(t, arch, string(img.Data))
+		}
+		if arch == 80 || arch == 90 {
+			bin, err := Compile(src, name, arch, false)
+			if err != nil {
+				t.Fatalf("sm_%d: %v", arch, err)
+			}
+			if !bytes.HasPrefix(bin.Data, []byte("\x7fELF")) {
+				t.Errorf("sm_%d: CUBIN does not start with an ELF header", arch)
+			}
+		}
+	}
+	if tried == 0 {
+		t.Fatalf("NVRTC supports no architecture from Volta on: %v", archs)
+	}
+}
+
+// checkAdagradPTX checks that the code keeps the numerics contract: IEEE
+// division and square root, explicit fused multiply-adds, no
+// approximations, no flush-to-zero, no contracted multiply-add forms.
+func checkAdagradPTX(t *testing.T, arch int, ptx string) {
+	t.Helper()
+	for _, want := range []string{
+		".entry adagrad_f32", ".entry adagrad_f64",
+		"div.rn.f32", "sqrt.rn.f32", "fma.rn.f32",
+		"div.rn.f64", "sqrt.rn.f64", "fma.rn.f64",
+		"ld.global.v4.f32", "st.global.v4.f32", // the float4 path
+	} {
+		if !strings.Contains(ptx, want) {
+			t.Errorf("compute_%d: PTX lacks %q", arch, want)
+		}
+	}
+	for _, bad := range []*regexp.Regexp{
+		regexp.MustCompile(`\.approx`), regexp.MustCompile(`\.ftz`), regexp.MustCompile(`\bmad\.`),
+		regexp.MustCompile(`\brcp\.`), regexp.MustCompile(`\brsqrt\.`),
+	} {
+		if loc := bad.FindStringIndex(ptx); loc != nil {
+			t.Errorf("compute_%d: PTX holds %q, which breaks bitwise agreement", arch, ptx[loc[0]:loc[1]])
+		}
+	}
+}
+
+func TestTarget(t *testing.T) {
+	supported := []int{50, 60, 70, 80, 90}
+	cases := []struct {
+		cc   int
+		arch int
+		ptx  bool
+		err  bool
+	}{
+		{90, 90, false, false},
+		{86, 80, true, false},  // not supported itself: newest older, as PTX
+		{100, 90, true, false}, // newer than NVRTC: PTX the driver can JIT
+		{35, 0, false, true},
+	}
+	for _, c := range cases {
+		arch, ptx, err := Target(c.cc, supported)
+		if (err != nil) != c.err || arch != c.arch || ptx != c.ptx {
+			t.Errorf("Target(%d) = %d, %v, %v; want %d, %v, error %v", c.cc, arch, ptx, err, c.arch, c.ptx, c.err)
+		}
+	}
+}
+
+func TestCompileError(t *testing.T) {
+	_, err := Compile(`extern "C" __global__ void k() { undefined_name = 1; }`, "broken.cu", 70, true)
+	if err == nil || !strings.Contains(err.Error(), "undefined_name") {
+		t.Errorf("compile error without NVRTC's log: %v", err)
+	}
+}
+
+func TestCache(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(CacheEnv, dir)
+	first, cached, err := CompileCached(kernels.CUDA, "adagrad.cu", 80, true)
+	if err != nil || cached {
+		t.Fatalf("first compile: cached %v, err %v", cached, err)
+	}
+	second, cached, err := CompileCached(kernels.CUDA, "adagrad.cu", 80, true)
+	if err != nil || !cached || !bytes.Equal(first.Data, second.Data) {
+		t.Fatalf("second compile: cached %v, err %v, same %v", cached, err, bytes.Equal(first.Data, second.Data))
+	}
+	// Another source, architecture or output kind is another entry.
+	if _, cached, _ := CompileCached(kernels.CUDA+"\n", "adagrad.cu", 80, true); cached {
+		t.Errorf("an edited source hit the cache")
+	}
+	if _, cached, _ := CompileCached(kernels.CUDA, "adagrad.cu", 90, true); cached {
+		t.Errorf("another architecture hit the cache")
+	}
+	entries, _ := filepath.Glob(filepath.Join(dir, "*.ptx"))
+	if len(entries) != 3 {
+		t.Errorf("%d cache entries, want 3", len(entries))
+	}
+	if err := Forget(kernels.CUDA, 80, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, cached, _ := CompileCached(kernels.CUDA, "adagrad.cu", 80, true); cached {
+		t.Errorf("a forgotten entry hit the cache")
+	}
+	t.Setenv(CacheEnv, "off")
+	if CacheDir() != "" {
+		t.Errorf("cache not off")
+	}
+	if _, cached, _ := CompileCached(kernels.CUDA, "adagrad.cu", 80, true); cached {
+		t.Errorf("cache off, yet hit")
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".tmp-*")); len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}

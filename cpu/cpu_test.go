@@ -13,3 +13,5 @@ func open() (device.Backend, error) { return cpu.New(), nil }
 func TestConformance(t *testing.T) { devicetest.Run(t, open) }
 
 func BenchmarkAdagrad(b *testing.B) { devicetest.Bench(b, open) }
+
+func BenchmarkSparse(b *testing.B) { devicetest.BenchSparse(b, open) }

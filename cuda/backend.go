@@ -28,11 +28,13 @@ type Backend struct {
 	ctx     cu.CUContext
 	stream  cu.Stream
 	mod     cu.Module
-	fn      map[device.DType]cu.Function
+	fn      map[device.DType]cu.Function // adagrad_f32, adagrad_f64
+	rowsFn  map[device.DType]cu.Function // adagrad_rows_f32, adagrad_rows_f64
 	stage   *stager
-	table   cu.DevicePtr // range tables of the last launch
-	tableN  int
-	buffers map[*buffer]struct{}
+	// Device scratch: the range table of the last launch, and the rows and
+	// values of the last row-sparse launch.
+	table, rows, vals scratch
+	buffers           map[*buffer]struct{}
 }
 
 var (
@@ -52,7 +54,8 @@ func Open(ordinal int) (*Backend, error) {
 	if ordinal < 0 || ordinal >= n {
 		return nil, fmt.Errorf("%w: no CUDA device %d (%d present)", device.ErrUnavailable, ordinal, n)
 	}
-	b := &Backend{ordinal: ordinal, fn: map[device.DType]cu.Function{}, buffers: map[*buffer]struct{}{}}
+	b := &Backend{ordinal: ordinal, fn: map[device.DType]cu.Function{}, rowsFn: map[device.DType]cu.Function{},
+		buffers: map[*buffer]struct{}{}}
 	w, err := startWorker(b.setup)
 	if err != nil {
 		return nil, err
@@ -121,12 +124,19 @@ func (b *Backend) load() error {
 		return wrap(fmt.Sprintf("cuModuleLoadData(%s)", imageName(img)), err)
 	}
 	b.image = img
-	for dt, name := range map[device.DType]string{device.Float32: "adagrad_f32", device.Float64: "adagrad_f64"} {
-		f, err := b.mod.Function(name)
+	for _, k := range []struct {
+		name string
+		dt   device.DType
+		into map[device.DType]cu.Function
+	}{
+		{"adagrad_f32", device.Float32, b.fn}, {"adagrad_f64", device.Float64, b.fn},
+		{"adagrad_rows_f32", device.Float32, b.rowsFn}, {"adagrad_rows_f64", device.Float64, b.rowsFn},
+	} {
+		f, err := b.mod.Function(k.name)
 		if err != nil {
-			return wrap("cuModuleGetFunction("+name+")", err)
+			return wrap("cuModuleGetFunction("+k.name+")", err)
 		}
-		b.fn[dt] = f
+		k.into[k.dt] = f
 	}
 	return nil
 }
@@ -329,9 +339,8 @@ func (b *Backend) release() error {
 		keep(x.release())
 	}
 	b.buffers = nil
-	if b.table != 0 {
-		keep(wrap("cuMemFree", cu.MemFree(b.table)))
-		b.table = 0
+	for _, sc := range []*scratch{&b.table, &b.rows, &b.vals} {
+		keep(sc.free())
 	}
 	if b.stage != nil {
 		keep(b.stage.free())
@@ -339,7 +348,7 @@ func (b *Backend) release() error {
 	}
 	if len(b.fn) > 0 {
 		keep(wrap("cuModuleUnload", b.mod.Unload()))
-		b.fn = nil
+		b.fn, b.rowsFn = nil, nil
 	}
 	if b.stream != (cu.Stream{}) {
 		keep(wrap("cuStreamDestroy", b.stream.Destroy()))

@@ -50,6 +50,12 @@ func BenchmarkAdagrad(b *testing.B) {
 	}
 }
 
+func BenchmarkSparse(b *testing.B) {
+	for _, d := range devices(b) {
+		b.Run(d.Spec, func(b *testing.B) { devicetest.BenchSparse(b, opener(d.Spec)) })
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	n := len(devices(t))
 	for _, spec := range []string{"cuda:-1", "cuda:x", "cuda:99"} {

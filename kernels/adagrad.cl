@@ -82,5 +82,32 @@ kernel void adagrad(global REAL *restrict param, global const REAL *restrict gra
 	}
 }
 
-// Device-side copy for the copy-bandwidth benchmark is clEnqueueCopyBuffer;
-// nothing else lives here.
+
+// Row-sparse update (device.RowUpdate): rows[i] names a row of `width`
+// elements of the tensor at `off`; values[i*width ..] is its gradient,
+// duplicates already summed on the host and rows strictly increasing, so
+// no two work-items touch one element. Each work-item takes 4 elements of
+// one row.
+kernel void adagrad_rows(global REAL *restrict param, global REAL *restrict accum,
+                         global const ulong *restrict rows, global const REAL *restrict values, ulong off, ulong width,
+                         ulong units_per_row, ulong units, REAL lr, REAL eps, REAL sign) {
+	for (ulong u = get_global_id(0); u < units; u += get_global_size(0)) {
+		ulong i = u / units_per_row, k = 4 * (u % units_per_row);
+		ulong e = off + rows[i] * width + k, v = i * width + k;
+		if (k + 4 <= width && e % 4 == 0 && v % 4 == 0) {
+			global REAL4 *p4 = (global REAL4 *)(param + e);
+			global REAL4 *s4 = (global REAL4 *)(accum + e);
+			REAL4 p = *p4, s = *s4;
+			REAL4 gi = sign * *(global const REAL4 *)(values + v);
+			s = fma(gi, gi, s);
+			REAL4 stdv = sqrt(s) + eps;
+			p = p - (lr * gi) / stdv;
+			*s4 = s;
+			*p4 = p;
+		} else {
+			for (ulong j = 0; j < 4 && k + j < width; j++) {
+				param[e + j] = adagrad1(param[e + j], values[v + j], accum + e + j, lr, eps, (REAL)0, sign);
+			}
+		}
+	}
+}

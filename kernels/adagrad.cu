@@ -110,3 +110,46 @@ extern "C" __global__ void adagrad_f64(double *param, const double *grad, double
                                        unsigned nranges, u64 units) {
 	adagrad<double>(param, grad, accum, meta, coef, nranges, units);
 }
+
+// Row-sparse update (device.RowUpdate): rows[i] names a row of `width`
+// elements of the tensor at `off`; values[i*width ..] is its gradient,
+// duplicates already summed on the host and rows strictly increasing, so no
+// two threads touch one element. Each thread takes 4 elements of one row.
+template <typename T>
+__device__ void adagrad_rows(T *__restrict__ param, T *__restrict__ accum, const u64 *__restrict__ rows,
+                             const T *__restrict__ values, u64 off, u64 width, u64 per_row, u64 units, T lr, T eps,
+                             T sign) {
+	const Coef<T> c = {lr, eps, T(0), sign};
+	const u64 stride = (u64)gridDim.x * blockDim.x;
+	for (u64 u = (u64)blockIdx.x * blockDim.x + threadIdx.x; u < units; u += stride) {
+		const u64 i = u / per_row, k = 4 * (u % per_row);
+		const u64 e = off + __ldg(&rows[i]) * width + k, v = i * width + k;
+		if (k + 4 <= width && e % 4 == 0 && v % 4 == 0) {
+			Quad<T> p = load4(param + e), s = load4(accum + e);
+			const Quad<T> g = load4(values + v);
+#pragma unroll
+			for (int j = 0; j < 4; j++) {
+				update(p.v[j], g.v[j], s.v[j], c);
+			}
+			store4(accum + e, s);
+			store4(param + e, p);
+		} else {
+			for (u64 j = 0; j < 4 && k + j < width; j++) {
+				T p = param[e + j], s = accum[e + j];
+				update(p, values[v + j], s, c);
+				accum[e + j] = s;
+				param[e + j] = p;
+			}
+		}
+	}
+}
+
+extern "C" __global__ void adagrad_rows_f32(float *param, float *accum, const u64 *rows, const float *values, u64 off,
+                                            u64 width, u64 per_row, u64 units, float lr, float eps, float sign) {
+	adagrad_rows<float>(param, accum, rows, values, off, width, per_row, units, lr, eps, sign);
+}
+
+extern "C" __global__ void adagrad_rows_f64(double *param, double *accum, const u64 *rows, const double *values, u64 off,
+                                            u64 width, u64 per_row, u64 units, double lr, double eps, double sign) {
+	adagrad_rows<double>(param, accum, rows, values, off, width, per_row, units, lr, eps, sign);
+}

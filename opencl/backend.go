@@ -24,11 +24,13 @@ type Backend struct {
 	queue  *cl.CommandQueue
 	progs  []*cl.Program
 	kernel map[device.DType]*cl.Kernel
-	local  int // work-group size
-	// Range tables of the last launch, grown as needed.
-	meta, coef   *cl.MemObject
-	metaN, coefN int // capacity in bytes
-	buffers      map[*buffer]struct{}
+	rowsK  map[device.DType]*cl.Kernel // adagrad_rows
+	local  int                         // work-group size
+	// Range tables of the last launch, and the rows and values of the last
+	// row-sparse launch, grown as needed.
+	meta, coef, rows, vals     *cl.MemObject
+	metaN, coefN, rowsN, valsN int // capacity in bytes
+	buffers                    map[*buffer]struct{}
 }
 
 var (
@@ -63,7 +65,7 @@ func Open(platform, dev int) (*Backend, error) {
 	if !info.roundedDivSqrt {
 		return nil, fmt.Errorf("%w: %s: %w", device.ErrUnavailable, info.name, ErrRounding)
 	}
-	b := &Backend{info: *info, kernel: map[device.DType]*cl.Kernel{}, buffers: map[*buffer]struct{}{}}
+	b := &Backend{info: *info, kernel: map[device.DType]*cl.Kernel{}, rowsK: map[device.DType]*cl.Kernel{}, buffers: map[*buffer]struct{}{}}
 	if err := b.init(); err != nil {
 		b.release()
 		return nil, err
@@ -126,11 +128,13 @@ func (b *Backend) buildSource(src string, dt device.DType, defines string) error
 	if err := prog.BuildProgram([]*cl.Device{b.dev}, buildOptions+" "+defines); err != nil {
 		return fmt.Errorf("opencl: building kernels/adagrad.cl for %v on %s: %w", dt, b.info.name, err)
 	}
-	k, err := prog.CreateKernel("adagrad")
-	if err != nil {
-		return wrap("clCreateKernel", err)
+	for name, into := range map[string]map[device.DType]*cl.Kernel{"adagrad": b.kernel, "adagrad_rows": b.rowsK} {
+		k, err := prog.CreateKernel(name)
+		if err != nil {
+			return wrap("clCreateKernel("+name+")", err)
+		}
+		into[dt] = k
 	}
-	b.kernel[dt] = k
 	return nil
 }
 
@@ -346,15 +350,17 @@ func (b *Backend) release() {
 		x.release()
 	}
 	b.buffers = nil
-	for _, m := range []*cl.MemObject{b.meta, b.coef} {
+	for _, m := range []*cl.MemObject{b.meta, b.coef, b.rows, b.vals} {
 		if m != nil {
 			m.Release()
 		}
 	}
-	b.meta, b.coef = nil, nil
-	for dt, k := range b.kernel {
-		k.Release()
-		delete(b.kernel, dt)
+	b.meta, b.coef, b.rows, b.vals = nil, nil, nil, nil
+	for _, ks := range []map[device.DType]*cl.Kernel{b.kernel, b.rowsK} {
+		for dt, k := range ks {
+			k.Release()
+			delete(ks, dt)
+		}
 	}
 	for _, p := range b.progs {
 		p.Release()

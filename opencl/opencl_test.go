@@ -42,6 +42,12 @@ func BenchmarkAdagrad(b *testing.B) {
 	}
 }
 
+func BenchmarkSparse(b *testing.B) {
+	for _, d := range devices(b) {
+		b.Run(d.Spec, func(b *testing.B) { devicetest.BenchSparse(b, opener(d.Spec)) })
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	for _, spec := range []string{"opencl:99:0", "opencl:0:99", "opencl:x", "opencl:0:-1"} {
 		if _, err := device.Open(spec); !errors.Is(err, device.ErrUnavailable) {

@@ -3,19 +3,14 @@
 package opencl
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 	"unsafe"
 
 	"github.com/jgillich/go-opencl/cl"
 
 	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/internal/launch"
 )
-
-// unitWidth is the number of elements one work-item handles per unit (one
-// 4-wide vector); it must match kernels/adagrad.cl.
-const unitWidth = 4
 
 // Adagrad enqueues one launch of kernels/adagrad.cl over every range of u.
 // It returns before the device has finished; Sync or Read wait for it.
@@ -30,7 +25,7 @@ func (b *Backend) Adagrad(u device.Update) error {
 		return err
 	}
 	dt := u.Param.DType()
-	meta, coef, units := rangeTables(dt, u.Ranges)
+	meta, coef, units := launch.Table(dt, u.Ranges)
 	if units == 0 {
 		return nil
 	}
@@ -54,32 +49,6 @@ func (b *Backend) Adagrad(u device.Update) error {
 	}
 	ev.Release()
 	return nil
-}
-
-// rangeTables encodes the ranges for the kernel: three ulongs per range
-// (first unit, offset, length) and four coefficients of the dtype (lr, eps,
-// weight decay, sign), rounded here exactly as the CPU backend rounds them.
-func rangeTables(dt device.DType, ranges []device.Range) (meta, coef []byte, units int) {
-	meta = make([]byte, 0, 24*len(ranges))
-	coef = make([]byte, 0, 4*dt.Size()*len(ranges))
-	for _, r := range ranges {
-		meta = binary.LittleEndian.AppendUint64(meta, uint64(units))
-		meta = binary.LittleEndian.AppendUint64(meta, uint64(r.Off))
-		meta = binary.LittleEndian.AppendUint64(meta, uint64(r.Len))
-		units += (r.Len + unitWidth - 1) / unitWidth
-		sign := 1.0
-		if r.Maximize {
-			sign = -1
-		}
-		for _, c := range []float64{r.LR, r.Eps, r.WeightDecay, sign} {
-			if dt == device.Float32 {
-				coef = binary.LittleEndian.AppendUint32(coef, math.Float32bits(float32(c)))
-			} else {
-				coef = binary.LittleEndian.AppendUint64(coef, math.Float64bits(c))
-			}
-		}
-	}
-	return meta, coef, units
 }
 
 // upload writes a small table into *mem, growing it when too small. The

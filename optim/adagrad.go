@@ -41,7 +41,8 @@ type tensor struct {
 	arena   *arena
 	off     int
 	step    int64
-	pending bool
+	pending bool        // a dense gradient waits in the staging slice
+	sparse  *sparseGrad // a row-sparse gradient waits (then pending is false)
 }
 
 // New uploads every parameter and its accumulator to dev. The options set
@@ -201,15 +202,21 @@ func (a *Adagrad) Step() error {
 			return err
 		}
 	}
+	if err := a.checkSparse(); err != nil {
+		return err
+	}
 	for _, ar := range a.arenas {
 		if err := a.stepArena(ar); err != nil {
 			return err
 		}
 	}
+	if err := a.stepSparse(); err != nil {
+		return err
+	}
 	for _, t := range a.tensors {
-		if t.pending {
+		if t.pending || t.sparse != nil {
 			t.step++
-			t.pending = false
+			t.pending, t.sparse = false, nil
 		}
 	}
 	return nil

@@ -17,9 +17,11 @@
 // tensors is one gradient upload and one backend call per dtype. Parameters
 // come back to the host only when asked (Read, State).
 //
-// Gradients are written into host staging slices (Grad32, Grad64, SetGrad);
-// Step applies every tensor that received a gradient since the last Step and
-// skips the others, as PyTorch skips parameters whose grad is None.
+// Gradients are written into host staging slices (Grad32, Grad64, SetGrad),
+// or given as rows (SetSparseGrad: row indices and one row of values each,
+// for embeddings and sparse features); Step applies every tensor that
+// received a gradient since the last Step and skips the others, as PyTorch
+// skips parameters whose grad is None.
 //
 // The default Eps is 1e-8, as in the Adagrad write-ups this library follows;
 // PyTorch's default is 1e-10 (pass Eps(1e-10) to match it).

@@ -88,7 +88,7 @@ func (a *Adagrad) LoadState(st State) error {
 		if err := a.upload(t, ts.Param, ts.Accum); err != nil {
 			return err
 		}
-		t.hyper, t.step, t.pending = ts.Hyper, ts.Step, false
+		t.hyper, t.step, t.pending, t.sparse = ts.Hyper, ts.Step, false, nil
 	}
 	return nil
 }

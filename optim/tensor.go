@@ -70,7 +70,7 @@ func (a *Adagrad) stage(name string, dt device.DType) (any, error) {
 	if t.dt != dt {
 		return nil, fmt.Errorf("%w: tensor %q is %v, not %v", ErrShape, name, t.dt, dt)
 	}
-	t.pending = true
+	t.pending, t.sparse = true, nil
 	return t.arena.hostGrad(t), nil
 }
 
@@ -92,7 +92,7 @@ func (a *Adagrad) SetGrad(name string, g any) error {
 	case []float64:
 		copy(t.arena.hostGrad(t).([]float64), g)
 	}
-	t.pending = true
+	t.pending, t.sparse = true, nil
 	return nil
 }
 
@@ -102,7 +102,7 @@ func (a *Adagrad) ZeroGrad() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, t := range a.tensors {
-		t.pending = false
+		t.pending, t.sparse = false, nil
 	}
 }
 

@@ -101,3 +101,75 @@ func benchSize(b *testing.B, dev device.Backend, dt device.DType, n int) {
 		}
 	})
 }
+
+// Sparse benchmark shape: an embedding table of 2^20 rows of 64 float32
+// with 16,384 distinct rows touched per step.
+const (
+	sparseBenchRows    = 1 << 20
+	sparseBenchWidth   = 64
+	sparseBenchTouched = 16384
+)
+
+// BenchSparse measures a row-sparse step on an embedding table ("rows":
+// upload of indices and values plus the update, as optim does it) beside a
+// dense step over the whole table ("dense", gradient already on the
+// device), and reports the sparse step's speed-up over the dense one
+// ("x-dense"). Backends without device.RowSparse are skipped.
+func BenchSparse(b *testing.B, open Opener) {
+	dev, err := open()
+	if err != nil {
+		b.Fatalf("open: %v", err)
+	}
+	defer dev.Close()
+	rs, ok := dev.(device.RowSparse)
+	if !ok {
+		b.Skipf("%v has no row-sparse update", dev)
+	}
+	n := sparseBenchRows * sparseBenchWidth
+	var bufs [3]device.Buffer
+	for i := range bufs {
+		if bufs[i], err = dev.Alloc(device.Float32, n); err != nil {
+			b.Skipf("Alloc(%d float32): %v", n, err)
+		}
+	}
+	indices := make([]int64, sparseBenchTouched)
+	for i := range indices {
+		indices[i] = int64(i) * (sparseBenchRows / sparseBenchTouched) // spread over the table, increasing
+	}
+	values := make([]float32, sparseBenchTouched*sparseBenchWidth)
+	for i := range values {
+		values[i] = 1
+	}
+	var denseNs float64
+	b.Run("dense", func(b *testing.B) {
+		u := device.Update{Param: bufs[0], Grad: bufs[1], Accum: bufs[2], Ranges: []device.Range{{Len: n, LR: 0.01, Eps: 1e-8}}}
+		b.SetBytes(20 * int64(n))
+		for range b.N {
+			if err := dev.Adagrad(u); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := dev.Sync(); err != nil {
+			b.Fatal(err)
+		}
+		denseNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	})
+	b.Run("rows", func(b *testing.B) {
+		u := device.RowUpdate{Param: bufs[0], Accum: bufs[2], Rows: sparseBenchRows, Width: sparseBenchWidth,
+			Indices: indices, Values: values, LR: 0.01, Eps: 1e-8}
+		// Bytes that cross to the device (indices and values) and that the
+		// update reads and writes (param and accum of the touched rows).
+		b.SetBytes(int64(8*len(indices) + 4*len(values) + 16*len(values)))
+		for range b.N {
+			if err := rs.AdagradRows(u); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := dev.Sync(); err != nil {
+			b.Fatal(err)
+		}
+		if denseNs > 0 {
+			b.ReportMetric(denseNs/(float64(b.Elapsed().Nanoseconds())/float64(b.N)), "x-dense")
+		}
+	})
+}

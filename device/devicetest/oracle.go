@@ -140,46 +140,29 @@ func (c *oracleCase) int64s(name string) ([]int64, error) {
 	return out, nil
 }
 
-// denseGrad returns the gradient of parameter k at step t as a dense array.
-// A row-sparse gradient is scattered into zeros with duplicate rows summed
-// in index order, which is PyTorch's sparse Adagrad exactly when weight
-// decay is zero and eps is not: an untouched element then gets g = 0, so
-// sum += 0 and param -= lr*(0/(sqrt(sum)+eps)) leave both bitwise as they
-// were.
+// denseGrad returns the dense gradient of parameter k at step t.
 func (c *oracleCase) denseGrad(t, k int) ([]float64, error) {
+	return c.floats(c.Grads[t][k].Dense)
+}
+
+// sparseGrad returns the row-sparse gradient of parameter k at step t:
+// row indices (duplicates included) and one row of values per index.
+func (c *oracleCase) sparseGrad(t, k int) ([]int64, []float64, error) {
 	g := c.Grads[t][k]
-	if g.Dense != "" {
-		return c.floats(g.Dense)
-	}
 	idx, err := c.int64s(g.Indices)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	vals, err := c.floats(g.Values)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	shape := c.Params[k].Shape
-	rows, width := shape[0], 1
-	for _, d := range shape[1:] {
+	width := 1
+	for _, d := range c.Params[k].Shape[1:] {
 		width *= d
 	}
 	if len(vals) != len(idx)*width {
-		return nil, fmt.Errorf("%s step %d: %d values for %d rows of %d", c.Name, t, len(vals), len(idx), width)
+		return nil, nil, fmt.Errorf("%s step %d: %d values for %d rows of %d", c.Name, t, len(vals), len(idx), width)
 	}
-	out := make([]float64, rows*width)
-	for j, r := range idx {
-		if r < 0 || int(r) >= rows {
-			return nil, fmt.Errorf("%s step %d: row %d outside %d rows", c.Name, t, r, rows)
-		}
-		for w := 0; w < width; w++ {
-			o := int(r)*width + w
-			if c.DType == "float32" {
-				out[o] = float64(float32(out[o]) + float32(vals[j*width+w]))
-			} else {
-				out[o] += vals[j*width+w]
-			}
-		}
-	}
-	return out, nil
+	return idx, vals, nil
 }

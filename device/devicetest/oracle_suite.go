@@ -97,6 +97,17 @@ func runOracle(dev device.Backend, c *oracleCase) (*oracleResult, error) {
 	defer opt.Close()
 	for step := range c.Steps {
 		for k := range c.Params {
+			if c.Sparse {
+				idx, vals, err := c.sparseGrad(step, k)
+				if err != nil {
+					return nil, err
+				}
+				if err := opt.SetSparseGrad(params[k].Name, idx, typed(dt, vals)); err != nil {
+					return nil, err
+				}
+				res.wide[k].updateRows(idx, vals, len(vals)/max(len(idx), 1))
+				continue
+			}
 			g, err := c.denseGrad(step, k)
 			if err != nil {
 				return nil, err

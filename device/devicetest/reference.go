@@ -24,16 +24,46 @@ func newRefTensor[T float32 | float64](init []T, h optim.Hyper) *refTensor[T] {
 	return r
 }
 
+// updateRows applies one step with a row-sparse gradient: duplicate rows
+// are summed in the order given (rounding each sum to T), then only the
+// touched rows are updated.
+func (r *refTensor[T]) updateRows(indices []int64, values []T, width int) {
+	sums := map[int64][]T{}
+	var order []int64
+	for i, row := range indices {
+		acc, ok := sums[row]
+		if !ok {
+			acc = make([]T, width)
+			sums[row] = acc
+			order = append(order, row)
+		}
+		for w := range width {
+			acc[w] = T(acc[w] + values[i*width+w])
+		}
+	}
+	r.step++
+	for _, row := range order {
+		lo := int(row) * width
+		r.apply(lo, lo+width, sums[row])
+	}
+}
+
 // update applies one step with gradient g: the accumulator and the
 // weight-decay term are fused multiply-adds rounded once to T (as PyTorch's
 // kernels compute them), every other operation is rounded to T on its own.
 func (r *refTensor[T]) update(g []T) {
 	r.step++
+	r.apply(0, len(r.p), g)
+}
+
+// apply updates elements [lo, hi) with gradient g[0:hi-lo] at the current
+// step.
+func (r *refTensor[T]) apply(lo, hi int, g []T) {
 	h := r.hyper
 	lr := T(h.LR / (1 + float64(r.step-1)*h.LRDecay))
 	eps, wd := T(h.Eps), T(h.WeightDecay)
-	for i := range r.p {
-		gi := g[i]
+	for i := lo; i < hi; i++ {
+		gi := g[i-lo]
 		if h.Maximize {
 			gi = -gi
 		}

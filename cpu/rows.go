@@ -1,0 +1,32 @@
+package cpu
+
+import "github.com/adagrad-go/adagrad/device"
+
+var _ device.RowSparse = (*Backend)(nil)
+
+// AdagradRows updates the rows named by u, in parallel chunks of rows.
+func (c *Backend) AdagradRows(u device.RowUpdate) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	bs, err := c.own(u.Param, u.Accum)
+	if err != nil {
+		return err
+	}
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	r := device.Range{LR: u.LR, Eps: u.Eps, Maximize: u.Maximize}
+	w := u.Width
+	// forChunks splits a range of row positions; each piece updates whole rows.
+	forChunks([]device.Range{{Len: len(u.Indices) * max(w, 1)}}, func(_ device.Range, lo, hi int) {
+		for i := lo / max(w, 1); i < hi/max(w, 1); i++ {
+			e := u.Off + int(u.Indices[i])*w
+			if p := bs[0].f32; p != nil {
+				adagrad32(p[e:e+w], u.Values.([]float32)[i*w:(i+1)*w], bs[1].f32[e:e+w], r)
+			} else {
+				adagrad64(bs[0].f64[e:e+w], u.Values.([]float64)[i*w:(i+1)*w], bs[1].f64[e:e+w], r)
+			}
+		}
+	})
+	return nil
+}

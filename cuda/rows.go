@@ -1,0 +1,36 @@
+//go:build cuda
+
+package cuda
+
+import (
+	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/internal/launch"
+)
+
+var _ device.RowSparse = (*Backend)(nil)
+
+// AdagradRows uploads the row indices and values (never a dense gradient)
+// and queues one launch of adagrad_rows.
+func (b *Backend) AdagradRows(u device.RowUpdate) error {
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	return b.call([]device.Buffer{u.Param, u.Accum}, func(xs []*buffer) error {
+		if len(u.Indices) == 0 || u.Width == 0 {
+			return nil
+		}
+		dt := u.Param.DType()
+		if err := b.rows.put(b, launch.Rows(u.Indices)); err != nil {
+			return err
+		}
+		if err := b.vals.put(b, hostBytes(u.Values)); err != nil {
+			return err
+		}
+		perRow := launch.Units(u.Width)
+		units := perRow * len(u.Indices)
+		return b.launch(b.rowsFn[dt], units,
+			uint64(xs[0].ptr), uint64(xs[1].ptr), uint64(b.rows.ptr), uint64(b.vals.ptr),
+			uint64(u.Off), uint64(u.Width), uint64(perRow), uint64(units),
+			launch.RealBits(dt, u.LR), launch.RealBits(dt, u.Eps), launch.RealBits(dt, launch.Sign(u.Maximize)))
+	})
+}

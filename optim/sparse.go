@@ -1,0 +1,174 @@
+package optim
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/adagrad-go/adagrad/device"
+)
+
+var (
+	// ErrIndex: a row index of a sparse gradient is negative or past the
+	// last row.
+	ErrIndex = errors.New("optim: row index out of range")
+	// ErrSparseWeightDecay: weight decay is not defined for row-sparse
+	// gradients (PyTorch refuses it too).
+	ErrSparseWeightDecay = errors.New("optim: weight decay with a sparse gradient")
+	// ErrNoSparse: the backend cannot apply row-sparse gradients.
+	ErrNoSparse = errors.New("optim: backend has no row-sparse update")
+)
+
+// sparseGrad is a tensor's pending row-sparse gradient, copied from the
+// caller.
+type sparseGrad struct {
+	indices []int64
+	values  any // []float32 or []float64
+}
+
+// rows returns the tensor's shape as rows × width (a 1-D tensor is rows of
+// one element).
+func (t *tensor) rows() (rows, width int) {
+	if len(t.shape) == 0 {
+		return 1, t.n
+	}
+	width = 1
+	for _, d := range t.shape[1:] {
+		width *= d
+	}
+	return t.shape[0], width
+}
+
+// SetSparseGrad gives the named tensor a row-sparse gradient for the next
+// Step: indices name rows of the tensor viewed as shape[0] × (the rest),
+// duplicates allowed (they are summed, in the order given), and values
+// holds one row per index ([]float32 or []float64 of the tensor's dtype).
+// Step then changes only those rows, parameters and accumulators both, as
+// PyTorch's sparse Adagrad does, and sends only the rows to the device.
+//
+// The last gradient given for a tensor before Step is the one applied:
+// SetSparseGrad replaces a dense one and SetGrad or Grad32 a sparse one.
+// Bad input changes nothing.
+func (a *Adagrad) SetSparseGrad(name string, indices []int64, values any) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t, err := a.lookup(name)
+	if err != nil {
+		return err
+	}
+	if t.hyper.WeightDecay != 0 {
+		return fmt.Errorf("%w: tensor %q has WeightDecay %v", ErrSparseWeightDecay, name, t.hyper.WeightDecay)
+	}
+	rows, width := t.rows()
+	dt, nv, err := device.DTypeOf(values)
+	if err != nil {
+		return err
+	}
+	if dt != t.dt || nv != len(indices)*width {
+		return fmt.Errorf("%w: tensor %q takes %d rows of %d %v for %d indices, got %d %v",
+			ErrShape, name, len(indices), width, t.dt, len(indices), nv, dt)
+	}
+	for i, r := range indices {
+		if r < 0 || r >= int64(rows) {
+			return fmt.Errorf("%w: index %d is row %d of tensor %q's %d", ErrIndex, i, r, name, rows)
+		}
+	}
+	sg := &sparseGrad{indices: slices.Clone(indices)}
+	switch v := values.(type) {
+	case []float32:
+		sg.values = slices.Clone(v)
+	case []float64:
+		sg.values = slices.Clone(v)
+	}
+	t.sparse, t.pending = sg, false
+	return nil
+}
+
+// coalesce sums duplicate rows, each in the order the caller gave them,
+// and returns the rows sorted by index: the form device.RowUpdate takes.
+// Doing it here, once, on the host makes every backend add the same
+// numbers in the same order.
+func coalesce[T float32 | float64](indices []int64, values []T, width int) ([]int64, []T) {
+	order := make([]int, len(indices))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(indices[x], indices[y]) })
+	var outIdx []int64
+	var outVal []T
+	for _, i := range order {
+		row := values[i*width : (i+1)*width]
+		if k := len(outIdx) - 1; k >= 0 && outIdx[k] == indices[i] {
+			acc := outVal[k*width:]
+			for w, v := range row {
+				acc[w] = T(acc[w] + v)
+			}
+			continue
+		}
+		outIdx = append(outIdx, indices[i])
+		outVal = append(outVal, row...)
+	}
+	return outIdx, outVal
+}
+
+// rowUpdate builds the device call for t's pending sparse gradient.
+func (t *tensor) rowUpdate() device.RowUpdate {
+	rows, width := t.rows()
+	u := device.RowUpdate{
+		Param: t.arena.param, Accum: t.arena.accum, Off: t.off, Rows: rows, Width: width,
+		LR: t.hyper.stepLR(t.step + 1), Eps: t.hyper.Eps, Maximize: t.hyper.Maximize,
+	}
+	switch v := t.sparse.values.(type) {
+	case []float32:
+		u.Indices, u.Values = coalesce(t.sparse.indices, v, width)
+	case []float64:
+		u.Indices, u.Values = coalesce(t.sparse.indices, v, width)
+	}
+	return u
+}
+
+// checkSparse returns an error for the first pending sparse gradient the
+// backend cannot take or that SkipNonFinite refuses.
+func (a *Adagrad) checkSparse() error {
+	_, ok := a.dev.(device.RowSparse)
+	for _, t := range a.tensors {
+		if t.sparse == nil {
+			continue
+		}
+		if !ok {
+			return fmt.Errorf("%w: %v (tensor %q)", ErrNoSparse, a.dev, t.name)
+		}
+		if t.hyper.WeightDecay != 0 { // set by SetHyper after SetSparseGrad
+			return fmt.Errorf("%w: tensor %q has WeightDecay %v", ErrSparseWeightDecay, t.name, t.hyper.WeightDecay)
+		}
+		if !t.hyper.SkipNonFinite {
+			continue
+		}
+		bad := -1
+		switch v := t.sparse.values.(type) {
+		case []float32:
+			bad = firstNonFinite(v)
+		case []float64:
+			bad = firstNonFinite(v)
+		}
+		if bad >= 0 {
+			return fmt.Errorf("%w: tensor %q, sparse value %d", ErrNonFinite, t.name, bad)
+		}
+	}
+	return nil
+}
+
+// stepSparse applies every pending sparse gradient, one backend call per
+// tensor with touched rows.
+func (a *Adagrad) stepSparse() error {
+	for _, t := range a.tensors {
+		if t.sparse == nil || len(t.sparse.indices) == 0 {
+			continue
+		}
+		if err := a.dev.(device.RowSparse).AdagradRows(t.rowUpdate()); err != nil {
+			return fmt.Errorf("optim: sparse step of %q: %w", t.name, err)
+		}
+	}
+	return nil
+}

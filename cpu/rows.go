@@ -30,3 +30,28 @@ func (c *Backend) AdagradRows(u device.RowUpdate) error {
 	})
 	return nil
 }
+
+var _ device.RowReader = (*Backend)(nil)
+
+// ReadRows gathers rows of the tensor at off into dst.
+func (c *Backend) ReadRows(dst any, src device.Buffer, off, width int, rows []int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	bs, err := c.own(src)
+	if err != nil {
+		return err
+	}
+	if err := device.CheckRows(dst, src, off, width, rows); err != nil {
+		return err
+	}
+	for i, r := range rows {
+		e := off + int(r)*width
+		switch d := dst.(type) {
+		case []float32:
+			copy(d[i*width:(i+1)*width], bs[0].f32[e:e+width])
+		case []float64:
+			copy(d[i*width:(i+1)*width], bs[0].f64[e:e+width])
+		}
+	}
+	return nil
+}

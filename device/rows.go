@@ -66,3 +66,32 @@ func (u RowUpdate) Validate() error {
 	}
 	return Range{LR: u.LR, Eps: u.Eps}.validHyper()
 }
+
+// RowReader is an optional capability: a backend that gathers rows of a
+// tensor (viewed as rows of width elements at off) into one host slice,
+// dst[i*width:(i+1)*width] = row rows[i]. Without it, callers read row by
+// row.
+type RowReader interface {
+	ReadRows(dst any, src Buffer, off, width int, rows []int64) error
+}
+
+// CheckRows validates a ReadRows call: dst has src's dtype and room for
+// every row, and every row lies inside src.
+func CheckRows(dst any, src Buffer, off, width int, rows []int64) error {
+	dt, n, err := DTypeOf(dst)
+	if err != nil {
+		return err
+	}
+	if dt != src.DType() {
+		return fmt.Errorf("%w: buffer is %v, host slice is %v", ErrDType, src.DType(), dt)
+	}
+	if width < 0 || off < 0 || n != len(rows)*width {
+		return fmt.Errorf("%w: %d elements for %d rows of %d", ErrRange, n, len(rows), width)
+	}
+	for _, r := range rows {
+		if r < 0 || off+int(r+1)*width > src.Len() {
+			return fmt.Errorf("%w: row %d of width %d at %d in %d elements", ErrRange, r, width, off, src.Len())
+		}
+	}
+	return nil
+}

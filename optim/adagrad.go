@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/adagrad-go/adagrad/device"
 )
@@ -29,6 +30,7 @@ type Adagrad struct {
 	tensors []*tensor
 	byName  map[string]*tensor
 	closed  bool
+	stats   statsCounter
 }
 
 type tensor struct {
@@ -153,6 +155,7 @@ func (a *Adagrad) upload(t *tensor, param, accum any) error {
 	if accum == nil {
 		accum = filled(t.dt, t.n, t.hyper.InitialAccumulatorValue)
 	}
+	defer a.stats.transfer(2*int64(t.n*t.dt.Size()), 0, time.Now())
 	if err := a.dev.Write(ar.param, t.off, param); err != nil {
 		return fmt.Errorf("optim: uploading %q: %w", t.name, err)
 	}
@@ -219,6 +222,7 @@ func (a *Adagrad) Step() error {
 			t.pending, t.sparse = false, nil
 		}
 	}
+	a.stats.step()
 	return nil
 }
 
@@ -234,13 +238,17 @@ func (a *Adagrad) stepArena(ar *arena) error {
 		} else {
 			src = ar.grad64[s.off:s.end]
 		}
+		start := time.Now()
 		if err := a.dev.Write(ar.grad, s.off, src); err != nil {
 			return fmt.Errorf("optim: uploading gradients: %w", err)
 		}
+		a.stats.transfer(int64((s.end-s.off)*ar.dt.Size()), 0, start)
 	}
+	start := time.Now()
 	if err := a.dev.Adagrad(device.Update{Param: ar.param, Grad: ar.grad, Accum: ar.accum, Ranges: ranges}); err != nil {
 		return fmt.Errorf("optim: step: %w", err)
 	}
+	a.stats.compute(0, start)
 	return nil
 }
 
@@ -251,6 +259,7 @@ func (a *Adagrad) Sync() error {
 	if a.closed {
 		return ErrClosed
 	}
+	defer a.stats.compute(0, time.Now())
 	return a.dev.Sync()
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/adagrad-go/adagrad/device"
 )
@@ -166,8 +167,55 @@ func (a *Adagrad) stepSparse() error {
 		if t.sparse == nil || len(t.sparse.indices) == 0 {
 			continue
 		}
-		if err := a.dev.(device.RowSparse).AdagradRows(t.rowUpdate()); err != nil {
+		u := t.rowUpdate()
+		start := time.Now()
+		if err := a.dev.(device.RowSparse).AdagradRows(u); err != nil {
 			return fmt.Errorf("optim: sparse step of %q: %w", t.name, err)
+		}
+		// Indices and values cross to the device inside the call.
+		a.stats.compute(int64(8*len(u.Indices)+len(u.Indices)*u.Width*t.dt.Size()), start)
+	}
+	return nil
+}
+
+// ReadRows reads the current parameters of the named rows of a tensor
+// (viewed as shape[0] × the rest) into dst, row i at dst[i*width:]: the
+// gather a sparse model needs, moving only those rows. Backends without
+// device.RowReader are read row by row.
+func (a *Adagrad) ReadRows(name string, rows []int64, dst any) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t, err := a.lookup(name)
+	if err != nil {
+		return err
+	}
+	nrows, width := t.rows()
+	dt, n, err := device.DTypeOf(dst)
+	if err != nil {
+		return err
+	}
+	if dt != t.dt || n != len(rows)*width {
+		return fmt.Errorf("%w: %d rows of tensor %q take %d %v, got %d %v", ErrShape, len(rows), name, len(rows)*width, t.dt, n, dt)
+	}
+	for i, r := range rows {
+		if r < 0 || r >= int64(nrows) {
+			return fmt.Errorf("%w: index %d is row %d of tensor %q's %d", ErrIndex, i, r, name, nrows)
+		}
+	}
+	defer a.stats.transfer(0, int64(n*t.dt.Size()), time.Now())
+	if rr, ok := a.dev.(device.RowReader); ok {
+		return rr.ReadRows(dst, t.arena.param, t.off, width, rows)
+	}
+	for i, r := range rows {
+		var part any
+		switch d := dst.(type) {
+		case []float32:
+			part = d[i*width : (i+1)*width]
+		case []float64:
+			part = d[i*width : (i+1)*width]
+		}
+		if err := a.dev.Read(part, t.arena.param, t.off+int(r)*width); err != nil {
+			return fmt.Errorf("optim: reading rows of %q: %w", name, err)
 		}
 	}
 	return nil

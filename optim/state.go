@@ -3,6 +3,7 @@ package optim
 import (
 	"fmt"
 	"slices"
+	"time"
 )
 
 // State is everything needed to resume an optimizer bit for bit.
@@ -31,7 +32,11 @@ func (a *Adagrad) State() (State, error) {
 		return State{}, ErrClosed
 	}
 	st := State{Tensors: make([]TensorState, len(a.tensors))}
+	start := time.Now()
+	var bytes int64
+	defer func() { a.stats.transfer(0, bytes, start) }()
 	for i, t := range a.tensors {
+		bytes += 2 * int64(t.n*t.dt.Size())
 		ts := TensorState{Name: t.name, Shape: slices.Clone(t.shape), Hyper: t.hyper, Step: t.step,
 			Param: filled(t.dt, t.n, 0), Accum: filled(t.dt, t.n, 0)}
 		if err := a.dev.Read(ts.Param, t.arena.param, t.off); err != nil {

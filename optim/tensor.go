@@ -3,6 +3,7 @@ package optim
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/adagrad-go/adagrad/device"
 )
@@ -140,6 +141,7 @@ func (a *Adagrad) read(name string, dst any, accum bool) error {
 	if accum {
 		src = t.arena.accum
 	}
+	defer a.stats.transfer(0, int64(t.n*t.dt.Size()), time.Now())
 	if err := a.dev.Read(dst, src, t.off); err != nil {
 		return fmt.Errorf("optim: reading %q: %w", name, err)
 	}

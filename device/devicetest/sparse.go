@@ -190,6 +190,7 @@ func testSparse(t *testing.T, open Opener) {
 		})
 	}
 	t.Run("BadInput", func(t *testing.T) { testBadSparse(t, open) })
+	t.Run("ReadRows", func(t *testing.T) { testReadRows(t, open) })
 }
 
 func testBadSparse(t *testing.T, open Opener) {
@@ -286,4 +287,38 @@ func testBadRowUpdate(t *testing.T, dev device.Backend, rs device.RowSparse) {
 	}
 	expectContents(t, dev, p, want)
 	expectContents(t, dev, s, want)
+}
+
+// testReadRows checks the gather of rows against a full read.
+func testReadRows(t *testing.T, open Opener) {
+	dev := mustOpen(t, open)
+	init := make([]float64, 7*5)
+	for i := range init {
+		init[i] = float64(i)
+	}
+	for _, dt := range dtypes {
+		opt, err := optim.New(dev, []optim.Param{{Name: "pad", Init: zeros(dt, 3)}, {Name: "t", Init: typed(dt, init), Shape: []int{7, 5}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := []int64{6, 0, 6, 3}
+		got := zeros(dt, len(rows)*5)
+		if err := opt.ReadRows("t", rows, got); err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rows {
+			for w := range 5 {
+				if g := widen(got)[i*5+w]; g != init[int(r)*5+w] {
+					t.Fatalf("%v: row %d element %d = %v, want %v", dt, r, w, g, init[int(r)*5+w])
+				}
+			}
+		}
+		if err := opt.ReadRows("t", []int64{7}, zeros(dt, 5)); !errors.Is(err, optim.ErrIndex) {
+			t.Errorf("row past the end: err = %v", err)
+		}
+		if err := opt.ReadRows("t", []int64{1}, zeros(dt, 4)); !errors.Is(err, optim.ErrShape) {
+			t.Errorf("short dst: err = %v", err)
+		}
+		opt.Close()
+	}
 }

@@ -18,8 +18,10 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	_ "github.com/adagrad-go/adagrad/cpu"
+	_ "github.com/adagrad-go/adagrad/cpu"  // always built
+	_ "github.com/adagrad-go/adagrad/cuda" // registers with -tags cuda
 	"github.com/adagrad-go/adagrad/device"
+	_ "github.com/adagrad-go/adagrad/opencl" // registers with -tags opencl
 	"github.com/adagrad-go/adagrad/optim"
 )
 

@@ -75,4 +75,3 @@ func (r *Reporter) Finish() {
 		r.bar.Finish()
 	}
 }
-

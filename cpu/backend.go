@@ -26,6 +26,9 @@ var (
 func New() *Backend { return &Backend{buffers: map[*buffer]struct{}{}} }
 
 func (c *Backend) String() string {
+	if SIMD() != "" {
+		return fmt.Sprintf("cpu (%d threads, %s)", runtime.GOMAXPROCS(0), SIMD())
+	}
 	return fmt.Sprintf("cpu (%d threads)", runtime.GOMAXPROCS(0))
 }
 

@@ -52,9 +52,9 @@ func adagrad64(p, g, s []float64, r device.Range) {
 // adagradRanges32 and adagradRanges64 run the update over every range,
 // split into chunks across all cores.
 func adagradRanges32(p, g, s []float32, ranges []device.Range) {
-	forChunks(ranges, func(r device.Range, lo, hi int) { adagrad32(p[lo:hi], g[lo:hi], s[lo:hi], r) })
+	forChunks(ranges, func(r device.Range, lo, hi int) { adagrad32Fast(p[lo:hi], g[lo:hi], s[lo:hi], r) })
 }
 
 func adagradRanges64(p, g, s []float64, ranges []device.Range) {
-	forChunks(ranges, func(r device.Range, lo, hi int) { adagrad64(p[lo:hi], g[lo:hi], s[lo:hi], r) })
+	forChunks(ranges, func(r device.Range, lo, hi int) { adagrad64Fast(p[lo:hi], g[lo:hi], s[lo:hi], r) })
 }

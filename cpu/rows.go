@@ -22,9 +22,9 @@ func (c *Backend) AdagradRows(u device.RowUpdate) error {
 		for i := lo / max(w, 1); i < hi/max(w, 1); i++ {
 			e := u.Off + int(u.Indices[i])*w
 			if p := bs[0].f32; p != nil {
-				adagrad32(p[e:e+w], u.Values.([]float32)[i*w:(i+1)*w], bs[1].f32[e:e+w], r)
+				adagrad32Fast(p[e:e+w], u.Values.([]float32)[i*w:(i+1)*w], bs[1].f32[e:e+w], r)
 			} else {
-				adagrad64(bs[0].f64[e:e+w], u.Values.([]float64)[i*w:(i+1)*w], bs[1].f64[e:e+w], r)
+				adagrad64Fast(bs[0].f64[e:e+w], u.Values.([]float64)[i*w:(i+1)*w], bs[1].f64[e:e+w], r)
 			}
 		}
 	})

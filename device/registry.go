@@ -148,3 +148,16 @@ func Open(spec string) (Backend, error) {
 	}
 	return b, nil
 }
+
+// Devices lists the devices of one registered backend, when its driver can
+// list them (device.Lister); otherwise the backend's default device.
+func Devices(name string) ([]Info, error) {
+	d, err := driver(name)
+	if err != nil {
+		return nil, err
+	}
+	if l, ok := d.(Lister); ok {
+		return l.Devices()
+	}
+	return []Info{{Spec: name}}, nil
+}

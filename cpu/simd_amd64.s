@@ -1,0 +1,119 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func adagrad32AVX2(p, grad, s *float32, n int, c *[4]float32)
+// n is a multiple of 8; c holds lr, eps, weight decay, sign. Each lane does
+// exactly the scalar reference's operations, each correctly rounded: a
+// multiply by ±1, fma(wd, p, g) when wd != 0, fma(g, g, s), sqrt, add eps,
+// lr*g, divide, subtract. Go never sets flush-to-zero, so results are
+// bitwise the scalar loop's.
+TEXT ·adagrad32AVX2(SB), NOSPLIT, $0-40
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ s+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VBROADCASTSS 0(AX), Y8   // lr
+	VBROADCASTSS 4(AX), Y9   // eps
+	VBROADCASTSS 8(AX), Y10  // weight decay
+	VBROADCASTSS 12(AX), Y11 // sign
+	XORQ BX, BX
+	VXORPS X12, X12, X12
+	VUCOMISS 8(AX), X12
+	JNE decay32
+
+plain32:
+	CMPQ BX, CX
+	JAE done32
+	VMULPS (SI)(BX*4), Y11, Y0 // g = sign*g
+	VMOVUPS (DX)(BX*4), Y2
+	VFMADD231PS Y0, Y0, Y2     // s = fma(g, g, s)
+	VMOVUPS Y2, (DX)(BX*4)
+	VSQRTPS Y2, Y3
+	VADDPS Y9, Y3, Y3          // std = sqrt(s) + eps
+	VMULPS Y8, Y0, Y4          // lr*g
+	VDIVPS Y3, Y4, Y4          // (lr*g)/std
+	VMOVUPS (DI)(BX*4), Y1
+	VSUBPS Y4, Y1, Y1          // p - (lr*g)/std
+	VMOVUPS Y1, (DI)(BX*4)
+	ADDQ $8, BX
+	JMP plain32
+
+decay32:
+	CMPQ BX, CX
+	JAE done32
+	VMULPS (SI)(BX*4), Y11, Y0 // g = sign*g
+	VMOVUPS (DI)(BX*4), Y1
+	VFMADD231PS Y1, Y10, Y0    // g = fma(wd, p, g)
+	VMOVUPS (DX)(BX*4), Y2
+	VFMADD231PS Y0, Y0, Y2     // s = fma(g, g, s)
+	VMOVUPS Y2, (DX)(BX*4)
+	VSQRTPS Y2, Y3
+	VADDPS Y9, Y3, Y3
+	VMULPS Y8, Y0, Y4
+	VDIVPS Y3, Y4, Y4
+	VSUBPS Y4, Y1, Y1
+	VMOVUPS Y1, (DI)(BX*4)
+	ADDQ $8, BX
+	JMP decay32
+
+done32:
+	VZEROUPPER
+	RET
+
+// func adagrad64AVX2(p, grad, s *float64, n int, c *[4]float64)
+// n is a multiple of 4.
+TEXT ·adagrad64AVX2(SB), NOSPLIT, $0-40
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ s+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VBROADCASTSD 0(AX), Y8
+	VBROADCASTSD 8(AX), Y9
+	VBROADCASTSD 16(AX), Y10
+	VBROADCASTSD 24(AX), Y11
+	XORQ BX, BX
+	VXORPD X12, X12, X12
+	VUCOMISD 16(AX), X12
+	JNE decay64
+
+plain64:
+	CMPQ BX, CX
+	JAE done64
+	VMULPD (SI)(BX*8), Y11, Y0
+	VMOVUPD (DX)(BX*8), Y2
+	VFMADD231PD Y0, Y0, Y2
+	VMOVUPD Y2, (DX)(BX*8)
+	VSQRTPD Y2, Y3
+	VADDPD Y9, Y3, Y3
+	VMULPD Y8, Y0, Y4
+	VDIVPD Y3, Y4, Y4
+	VMOVUPD (DI)(BX*8), Y1
+	VSUBPD Y4, Y1, Y1
+	VMOVUPD Y1, (DI)(BX*8)
+	ADDQ $4, BX
+	JMP plain64
+
+decay64:
+	CMPQ BX, CX
+	JAE done64
+	VMULPD (SI)(BX*8), Y11, Y0
+	VMOVUPD (DI)(BX*8), Y1
+	VFMADD231PD Y1, Y10, Y0
+	VMOVUPD (DX)(BX*8), Y2
+	VFMADD231PD Y0, Y0, Y2
+	VMOVUPD Y2, (DX)(BX*8)
+	VSQRTPD Y2, Y3
+	VADDPD Y9, Y3, Y3
+	VMULPD Y8, Y0, Y4
+	VDIVPD Y3, Y4, Y4
+	VSUBPD Y4, Y1, Y1
+	VMOVUPD Y1, (DI)(BX*8)
+	ADDQ $4, BX
+	JMP decay64
+
+done64:
+	VZEROUPPER
+	RET

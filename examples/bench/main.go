@@ -1,0 +1,481 @@
+// Bench measures the fused Adagrad step on every device present (the CPU;
+// CUDA and OpenCL devices when built with -tags cuda / -tags opencl) and
+// prints one table: step time, bandwidth at 20 bytes per float32 parameter,
+// the device's own copy bandwidth measured in the same run and the ratio,
+// and, where PyTorch is importable from python3, torch.optim.Adagrad's
+// step on the same device and our speed-up over it. A second table does
+// the same for a model of many tensors (one launch per step here, PyTorch's
+// multi-tensor "foreach" step there).
+//
+//	go run ./examples/bench                       # 2^16 … 2^28 parameters, as memory allows
+//	go run ./examples/bench -max 24 -csv bench.csv -png bench.png
+package main
+
+import (
+	"bufio"
+	_ "embed"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	_ "github.com/adagrad-go/adagrad/cpu"  // always built
+	_ "github.com/adagrad-go/adagrad/cuda" // registers with -tags cuda
+	"github.com/adagrad-go/adagrad/device"
+	_ "github.com/adagrad-go/adagrad/opencl" // registers with -tags opencl
+	"github.com/adagrad-go/adagrad/optim"
+)
+
+//go:embed torch_bench.py
+var torchScript string
+
+type config struct {
+	min, max int
+	devices  string
+	budget   time.Duration
+	tensors  int
+	manyLog2 int
+	torch    bool
+	csv, png string
+	python   string
+}
+
+func main() {
+	var c config
+	flag.IntVar(&c.min, "min", 16, "smallest size, log2 of the parameter count")
+	flag.IntVar(&c.max, "max", 28, "largest size, log2 of the parameter count (skipped where memory runs out)")
+	flag.StringVar(&c.devices, "devices", "", "comma-separated specs to measure (default: every device present)")
+	flag.DurationVar(&c.budget, "time", 300*time.Millisecond, "time to spend on each measurement")
+	flag.IntVar(&c.tensors, "tensors", 200, "tensors in the many-tensor model")
+	flag.IntVar(&c.manyLog2, "many", 26, "log2 of the many-tensor model's parameter count")
+	flag.BoolVar(&c.torch, "torch", true, "compare with torch.optim.Adagrad where python3 can import torch")
+	flag.StringVar(&c.python, "python", "python3", "the Python that has PyTorch")
+	flag.StringVar(&c.csv, "csv", "", "write the table as CSV here")
+	flag.StringVar(&c.png, "png", "", "write a plot of bandwidth against size per device (PNG) here")
+	flag.Parse()
+	if err := run(c, os.Stdout); err != nil {
+		log.SetFlags(0)
+		log.Fatal(err)
+	}
+}
+
+// row is one measurement.
+type row struct {
+	spec, name string
+	kind       string // "single" or "many:N"
+	log2       int
+	stepSec    float64
+	copyBps    float64 // 0: the device cannot copy on its own
+	torchSec   float64 // 0: not measured
+	launches   int     // backend update calls per step (many-tensor rows)
+}
+
+func (r row) params() int      { return 1 << r.log2 }
+func (r row) stepBps() float64 { return 20 * float64(r.params()) / r.stepSec }
+
+func specs(c config) ([]device.Info, error) {
+	if c.devices != "" {
+		var out []device.Info
+		for _, s := range strings.Split(c.devices, ",") {
+			out = append(out, device.Info{Spec: strings.TrimSpace(s)})
+		}
+		return out, nil
+	}
+	var out []device.Info
+	for _, name := range []string{"cuda", "opencl", "cpu"} {
+		infos, err := device.Devices(name)
+		if err != nil {
+			continue // not built in, or no driver
+		}
+		out = append(out, infos...)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("bench: no device")
+	}
+	return out, nil
+}
+
+func run(c config, out io.Writer) error {
+	infos, err := specs(c)
+	if err != nil {
+		return err
+	}
+	var rows []row
+	for _, in := range infos {
+		dev, err := device.Open(in.Spec)
+		if err != nil {
+			fmt.Fprintf(out, "%s: %v\n", in.Spec, err)
+			continue
+		}
+		name := dev.String()
+		for l := c.min; l <= c.max; l += 2 {
+			r, err := measureSingle(dev, l, c.budget)
+			if err != nil {
+				fmt.Fprintf(out, "%s 2^%d: %v (skipped)\n", in.Spec, l, err)
+				break
+			}
+			r.spec, r.name = in.Spec, name
+			rows = append(rows, r)
+		}
+		if c.tensors > 0 {
+			r, err := measureMany(dev, c.tensors, c.manyLog2, c.budget)
+			if err != nil {
+				fmt.Fprintf(out, "%s many tensors: %v (skipped)\n", in.Spec, err)
+			} else {
+				r.spec, r.name = in.Spec, name
+				// The copy reference of a single tensor of the same size,
+				// measured just before, where there is one.
+				for _, s := range rows {
+					if s.spec == r.spec && s.kind == "single" && s.log2 == r.log2 && s.copyBps > 0 {
+						r.copyBps = s.copyBps
+					}
+				}
+				rows = append(rows, r)
+			}
+		}
+		dev.Close()
+	}
+	if c.torch {
+		addTorch(c, rows, out)
+	}
+	printTable(out, rows)
+	if c.csv != "" {
+		if err := writeCSV(c.csv, rows); err != nil {
+			return err
+		}
+	}
+	if c.png != "" {
+		if err := writePNG(c.png, rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// timeIt returns the seconds per call of f: the best of three rounds,
+// each running f for a third of budget (at least 3 times), after one
+// warm-up call, waiting for the device at the end of each round. The best
+// round is the least disturbed by whatever else the machine does.
+func timeIt(dev device.Backend, budget time.Duration, f func() error) (float64, error) {
+	if err := f(); err != nil {
+		return 0, err
+	}
+	if err := dev.Sync(); err != nil {
+		return 0, err
+	}
+	best := math.Inf(1)
+	for range 3 {
+		sec, err := timeRound(dev, budget/3, f)
+		if err != nil {
+			return 0, err
+		}
+		best = min(best, sec)
+	}
+	return best, nil
+}
+
+func timeRound(dev device.Backend, budget time.Duration, f func() error) (float64, error) {
+	n := 0
+	start := time.Now()
+	for n < 3 || time.Since(start) < budget {
+		if err := f(); err != nil {
+			return 0, err
+		}
+		n++
+		if n%8 == 0 {
+			// Asynchronous devices: keep the queue from running far ahead.
+			if err := dev.Sync(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if err := dev.Sync(); err != nil {
+		return 0, err
+	}
+	return time.Since(start).Seconds() / float64(n), nil
+}
+
+func measureSingle(dev device.Backend, log2 int, budget time.Duration) (row, error) {
+	n := 1 << log2
+	var bufs [4]device.Buffer
+	defer func() {
+		if f, ok := dev.(device.Freer); ok {
+			for _, b := range bufs {
+				if b != nil {
+					f.Free(b)
+				}
+			}
+		}
+	}()
+	for i := range bufs {
+		b, err := dev.Alloc(device.Float32, n)
+		if err != nil {
+			return row{}, err
+		}
+		bufs[i] = b
+	}
+	r := row{kind: "single", log2: log2, launches: 1}
+	if c, ok := dev.(device.Copier); ok {
+		sec, err := timeIt(dev, budget, func() error { return c.Copy(bufs[3], bufs[0]) })
+		if err != nil {
+			return row{}, err
+		}
+		r.copyBps = 8 * float64(n) / sec
+	}
+	u := device.Update{Param: bufs[0], Grad: bufs[1], Accum: bufs[2], Ranges: []device.Range{{Len: n, LR: 0.01, Eps: 1e-8}}}
+	sec, err := timeIt(dev, budget, func() error { return dev.Adagrad(u) })
+	if err != nil {
+		return row{}, err
+	}
+	r.stepSec = sec
+	return r, nil
+}
+
+// recorder counts the update calls the optimizer makes and keeps the last.
+type recorder struct {
+	device.Backend
+	calls int
+	last  device.Update
+}
+
+func (r *recorder) Adagrad(u device.Update) error {
+	r.calls++
+	r.last = u
+	return r.Backend.Adagrad(u)
+}
+
+// measureMany builds a model of `tensors` tensors of 2^log2 parameters in
+// all through the optimizer, counts the backend calls one Step makes, then
+// times that device update alone (gradients already on the device, as
+// PyTorch's step is timed).
+func measureMany(dev device.Backend, tensors, log2 int, budget time.Duration) (row, error) {
+	n := 1 << log2
+	rec := &recorder{Backend: dev}
+	params := make([]optim.Param, tensors)
+	for i := range params {
+		size := n/tensors + map[bool]int{true: 1}[i < n%tensors]
+		params[i] = optim.Param{Name: "t" + strconv.Itoa(i), Init: make([]float32, size)}
+	}
+	opt, err := optim.New(rec, params, optim.LR(0.01), optim.Eps(1e-8))
+	if err != nil {
+		return row{}, err
+	}
+	defer opt.Close()
+	for _, p := range params {
+		if _, err := opt.Grad32(p.Name); err != nil {
+			return row{}, err
+		}
+	}
+	if err := opt.Step(); err != nil {
+		return row{}, err
+	}
+	r := row{kind: "many:" + strconv.Itoa(tensors), log2: log2, launches: rec.calls}
+	u := rec.last
+	sec, err := timeIt(dev, budget, func() error { return dev.Adagrad(u) })
+	if err != nil {
+		return row{}, err
+	}
+	r.stepSec = sec
+	if c, ok := dev.(device.Copier); ok {
+		// A copy reference of the arena's size (run replaces it with the
+		// single-tensor row's of the same size, where there is one).
+		spare, err := dev.Alloc(device.Float32, u.Param.Len())
+		if err == nil {
+			if sec, err := timeIt(dev, budget, func() error { return c.Copy(spare, u.Grad) }); err == nil {
+				r.copyBps = 8 * float64(n) / sec
+			}
+			if f, ok := dev.(device.Freer); ok {
+				f.Free(spare)
+			}
+		}
+	}
+	return r, nil
+}
+
+// torchDevice maps our spec to PyTorch's device name, or "" when PyTorch
+// has no such device.
+func torchDevice(spec string) string {
+	switch {
+	case spec == "cpu":
+		return "cpu"
+	case spec == "cuda":
+		return "cuda:0"
+	case strings.HasPrefix(spec, "cuda:"):
+		return spec
+	}
+	return ""
+}
+
+// addTorch fills torchSec where python3 imports torch.
+func addTorch(c config, rows []row, out io.Writer) {
+	if exec.Command(c.python, "-c", "import torch").Run() != nil {
+		fmt.Fprintln(out, "(PyTorch not importable from "+c.python+": no comparison)")
+		return
+	}
+	script, err := os.CreateTemp("", "torch_bench-*.py")
+	if err != nil {
+		return
+	}
+	defer os.Remove(script.Name())
+	script.WriteString(torchScript)
+	script.Close()
+	bySpec := map[string][]int{}
+	for i, r := range rows {
+		bySpec[r.spec] = append(bySpec[r.spec], i)
+	}
+	for spec, idx := range bySpec {
+		td := torchDevice(spec)
+		if td == "" {
+			continue
+		}
+		args := []string{script.Name(), td}
+		for _, i := range idx {
+			if rows[i].kind == "single" {
+				args = append(args, strconv.Itoa(rows[i].log2))
+			} else {
+				args = append(args, fmt.Sprintf("many:%s:%d", strings.TrimPrefix(rows[i].kind, "many:"), rows[i].log2))
+			}
+		}
+		cmd := exec.Command(c.python, args...)
+		stdout, err := cmd.Output()
+		if err != nil {
+			fmt.Fprintf(out, "(PyTorch on %s: %v)\n", td, err)
+		}
+		sc := bufio.NewScanner(strings.NewReader(string(stdout)))
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			var kind string
+			var log2 int
+			var sec float64
+			switch {
+			case len(f) == 3 && f[0] == "single":
+				kind, log2, sec = "single", atoi(f[1]), atof(f[2])
+			case len(f) == 4 && f[0] == "many":
+				kind, log2, sec = "many:"+f[1], atoi(f[2]), atof(f[3])
+			default:
+				continue
+			}
+			for _, i := range idx {
+				if rows[i].kind == kind && rows[i].log2 == log2 {
+					rows[i].torchSec = sec
+				}
+			}
+		}
+	}
+}
+
+func atoi(s string) int       { n, _ := strconv.Atoi(s); return n }
+func atof(s string) float64   { f, _ := strconv.ParseFloat(s, 64); return f }
+func gbps(bps float64) string { return fmt.Sprintf("%.1f", bps/1e9) }
+
+func printTable(out io.Writer, rows []row) {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "device\tmodel\tparams\tlaunches\tstep ms\tGB/s\tcopy GB/s\tof copy\ttorch ms\tx torch\t")
+	for _, r := range rows {
+		copyS, ratio, torchS, speedup := "-", "-", "-", "-"
+		if r.copyBps > 0 {
+			copyS, ratio = gbps(r.copyBps), fmt.Sprintf("%.2f", r.stepBps()/r.copyBps)
+		}
+		if r.torchSec > 0 {
+			torchS, speedup = fmt.Sprintf("%.3f", r.torchSec*1e3), fmt.Sprintf("%.2f", r.torchSec/r.stepSec)
+		}
+		model := "1 tensor"
+		if r.kind != "single" {
+			model = strings.TrimPrefix(r.kind, "many:") + " tensors"
+		}
+		fmt.Fprintf(w, "%s\t%s\t2^%d\t%d\t%.3f\t%s\t%s\t%s\t%s\t%s\t\n", r.spec, model, r.log2, r.launches,
+			r.stepSec*1e3, gbps(r.stepBps()), copyS, ratio, torchS, speedup)
+	}
+	w.Flush()
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if !seen[r.spec] {
+			seen[r.spec] = true
+			fmt.Fprintf(out, "%s: %s\n", r.spec, r.name)
+		}
+	}
+	fmt.Fprintln(out, "GB/s counts 20 bytes per float32 parameter (read param, grad, accum; write param, accum); copy reads and writes 8 bytes per element.")
+}
+
+func writeCSV(path string, rows []row) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	w.Write([]string{"device", "name", "model", "params", "launches", "step_seconds", "step_bytes_per_second", "copy_bytes_per_second", "torch_step_seconds"})
+	for _, r := range rows {
+		w.Write([]string{r.spec, r.name, r.kind, strconv.Itoa(r.params()), strconv.Itoa(r.launches),
+			strconv.FormatFloat(r.stepSec, 'g', 6, 64), strconv.FormatFloat(r.stepBps(), 'g', 6, 64),
+			strconv.FormatFloat(r.copyBps, 'g', 6, 64), strconv.FormatFloat(r.torchSec, 'g', 6, 64)})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writePNG plots step bandwidth (solid) and copy bandwidth (dashed)
+// against log2 size, per device.
+func writePNG(path string, rows []row) error {
+	p := plot.New()
+	p.Title.Text = "Adagrad step bandwidth (20 B/param) and copy"
+	p.X.Label.Text = "log2(parameters)"
+	p.Y.Label.Text = "GB/s"
+	p.Add(plotter.NewGrid())
+	bySpec := map[string]plotter.XYs{}
+	copies := map[string]plotter.XYs{}
+	var order []string
+	for _, r := range rows {
+		if r.kind != "single" {
+			continue
+		}
+		if _, ok := bySpec[r.spec]; !ok {
+			order = append(order, r.spec)
+		}
+		bySpec[r.spec] = append(bySpec[r.spec], plotter.XY{X: float64(r.log2), Y: r.stepBps() / 1e9})
+		if r.copyBps > 0 {
+			copies[r.spec] = append(copies[r.spec], plotter.XY{X: float64(r.log2), Y: r.copyBps / 1e9})
+		}
+	}
+	for i, spec := range order {
+		line, points, err := plotter.NewLinePoints(bySpec[spec])
+		if err != nil {
+			return err
+		}
+		col := plotutilColor(i)
+		line.Color, points.Color = col, col
+		p.Add(line, points)
+		p.Legend.Add(spec+" step", line, points)
+		if c := copies[spec]; len(c) > 0 {
+			cl, err := plotter.NewLine(c)
+			if err != nil {
+				return err
+			}
+			cl.Color, cl.Dashes = col, []vg.Length{vg.Points(4), vg.Points(3)}
+			p.Add(cl)
+			p.Legend.Add(spec+" copy", cl)
+		}
+	}
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Y.Min = 0
+	if math.IsInf(p.Y.Max, 0) {
+		p.Y.Max = 1
+	}
+	return p.Save(8*vg.Inch, 5*vg.Inch, path)
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBenchTable(t *testing.T) {
+	dir := t.TempDir()
+	c := config{min: 12, max: 16, devices: "cpu", budget: 30e6, tensors: 20, manyLog2: 14, torch: false,
+		csv: filepath.Join(dir, "b.csv"), png: filepath.Join(dir, "b.png")}
+	var out bytes.Buffer
+	if err := run(c, &out); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + out.String())
+	text := out.String()
+	for _, want := range []string{"of copy", "2^12", "2^14", "2^16", "20 tensors", "cpu: cpu ("} {
+		if !strings.Contains(text, want) {
+			t.Errorf("table lacks %q", want)
+		}
+	}
+	// The 20-tensor model is one backend call per step.
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, "20 tensors") && !strings.Contains(line, " 1 ") {
+			t.Errorf("many-tensor row does not show one launch: %q", line)
+		}
+	}
+	csv, _ := os.ReadFile(c.csv)
+	if n := strings.Count(string(csv), "\n"); n != 1+3+1 {
+		t.Errorf("csv has %d lines:\n%s", n, csv)
+	}
+	if png, _ := os.ReadFile(c.png); !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Errorf("no PNG plot")
+	}
+}

@@ -46,10 +46,13 @@ func (c *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
 		return nil, device.ErrClosed
 	}
 	b := &buffer{owner: c, dt: dt, n: n}
-	if dt == device.Float32 {
+	switch {
+	case dt == device.Float32:
 		b.f32 = make([]float32, n)
-	} else {
+	case dt == device.Float64:
 		b.f64 = make([]float64, n)
+	default:
+		b.u16 = make([]uint16, n)
 	}
 	c.buffers[b] = struct{}{}
 	return b, nil
@@ -91,6 +94,8 @@ func (c *Backend) Write(dst device.Buffer, off int, src any) error {
 		copy(bs[0].f32[off:], s)
 	case []float64:
 		copy(bs[0].f64[off:], s)
+	case []uint16:
+		copy(bs[0].u16[off:], s)
 	}
 	return nil
 }
@@ -112,6 +117,8 @@ func (c *Backend) Read(dst any, src device.Buffer, off int) error {
 		copy(d, bs[0].f32[off:off+n])
 	case []float64:
 		copy(d, bs[0].f64[off:off+n])
+	case []uint16:
+		copy(d, bs[0].u16[off:off+n])
 	}
 	return nil
 }
@@ -128,10 +135,13 @@ func (c *Backend) Copy(dst, src device.Buffer) error {
 		return fmt.Errorf("%w: copy of %d %v into %d %v", device.ErrDType, src.Len(), src.DType(), dst.Len(), dst.DType())
 	}
 	d, s := bs[0], bs[1]
-	if d.dt == device.Float32 {
+	switch d.dt {
+	case device.Float32:
 		parallelCopy(d.f32, s.f32)
-	} else {
+	case device.Float64:
 		parallelCopy(d.f64, s.f64)
+	default:
+		parallelCopy(d.u16, s.u16)
 	}
 	return nil
 }
@@ -148,10 +158,13 @@ func (c *Backend) Adagrad(u device.Update) error {
 		return err
 	}
 	p, g, s := bs[0], bs[1], bs[2]
-	if p.dt == device.Float32 {
-		adagradRanges32(p.f32, g.f32, s.f32, u.Ranges)
-	} else {
+	switch {
+	case p.dt == device.Float64:
 		adagradRanges64(p.f64, g.f64, s.f64, u.Ranges)
+	case g.dt.Half():
+		adagradRangesHalf(p.f32, g.u16, g.dt, s.f32, u.Ranges)
+	default:
+		adagradRanges32(p.f32, g.f32, s.f32, u.Ranges)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/internal/half"
 )
 
 // The reference update for one range (see device.Update). The accumulator
@@ -57,4 +58,32 @@ func adagradRanges32(p, g, s []float32, ranges []device.Range) {
 
 func adagradRanges64(p, g, s []float64, ranges []device.Range) {
 	forChunks(ranges, func(r device.Range, lo, hi int) { adagrad64Fast(p[lo:hi], g[lo:hi], s[lo:hi], r) })
+}
+
+// halfChunk is how many half-precision gradients are widened at a time,
+// into a buffer that stays in the first-level cache.
+const halfChunk = 2048
+
+// adagradRangesHalf widens BFloat16 or Float16 gradients exactly to float32,
+// a cache-sized piece at a time, and runs the float32 kernel on them.
+func adagradRangesHalf(p []float32, g []uint16, dt device.DType, s []float32, ranges []device.Range) {
+	forChunks(ranges, func(r device.Range, lo, hi int) {
+		var buf [halfChunk]float32
+		for at := lo; at < hi; at += halfChunk {
+			end := min(at+halfChunk, hi)
+			wide := buf[:end-at]
+			// Two loops rather than a function value, so that the
+			// conversions inline.
+			if dt == device.BFloat16 {
+				for i, h := range g[at:end] {
+					wide[i] = half.BF16ToFloat32(h)
+				}
+			} else {
+				for i, h := range g[at:end] {
+					wide[i] = half.F16ToFloat32(h)
+				}
+			}
+			adagrad32Fast(p[at:end], wide, s[at:end], r)
+		}
+	})
 }

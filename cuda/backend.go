@@ -28,7 +28,7 @@ type Backend struct {
 	ctx     cu.CUContext
 	stream  cu.Stream
 	mod     cu.Module
-	fn      map[device.DType]cu.Function // adagrad_f32, adagrad_f64
+	fn      map[device.DType]cu.Function // adagrad_*, by gradient dtype (half ones for float32 parameters)
 	rowsFn  map[device.DType]cu.Function // adagrad_rows_f32, adagrad_rows_f64
 	stage   *stager
 	// Device scratch: the range table of the last launch, and the rows and
@@ -130,6 +130,7 @@ func (b *Backend) load() error {
 		into map[device.DType]cu.Function
 	}{
 		{"adagrad_f32", device.Float32, b.fn}, {"adagrad_f64", device.Float64, b.fn},
+		{"adagrad_f32_bf16", device.BFloat16, b.fn}, {"adagrad_f32_f16", device.Float16, b.fn},
 		{"adagrad_rows_f32", device.Float32, b.rowsFn}, {"adagrad_rows_f64", device.Float64, b.rowsFn},
 	} {
 		f, err := b.mod.Function(k.name)
@@ -251,7 +252,7 @@ func (b *Backend) Read(dst any, src device.Buffer, off int) error {
 	})
 }
 
-// hostBytes views a []float32 or []float64 as bytes.
+// hostBytes views a []float32, []float64 or []uint16 (half bits) as bytes.
 func hostBytes(s any) []byte {
 	switch v := s.(type) {
 	case []float32:
@@ -261,6 +262,10 @@ func hostBytes(s any) []byte {
 	case []float64:
 		if len(v) > 0 {
 			return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 8*len(v))
+		}
+	case []uint16:
+		if len(v) > 0 {
+			return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 2*len(v))
 		}
 	}
 	return nil

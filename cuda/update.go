@@ -32,7 +32,7 @@ func (b *Backend) Adagrad(u device.Update) error {
 		if err := b.table.put(b, append(meta, coef...)); err != nil {
 			return err
 		}
-		return b.launch(b.fn[dt], units,
+		return b.launch(b.fn[u.Grad.DType()], units, // the half-gradient kernels are for float32 parameters
 			uint64(xs[0].ptr), uint64(xs[1].ptr), uint64(xs[2].ptr),
 			uint64(b.table.ptr), uint64(b.table.ptr)+uint64(len(meta)),
 			uint64(len(u.Ranges)), uint64(units))

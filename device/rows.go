@@ -34,7 +34,7 @@ func (u RowUpdate) Validate() error {
 		return fmt.Errorf("device: row update needs param and accum buffers")
 	}
 	dt := u.Param.DType()
-	if u.Accum.DType() != dt {
+	if dt.Half() || u.Accum.DType() != dt {
 		return fmt.Errorf("%w: param %v, accum %v", ErrDType, dt, u.Accum.DType())
 	}
 	vdt, nv, err := DTypeOf(u.Values)

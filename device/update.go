@@ -35,16 +35,18 @@ type Update struct {
 }
 
 // Validate checks what every backend must check before it touches memory:
-// the three buffers share one dtype, every range lies inside all three, the
+// the param and accum buffers share a dtype and the gradient has it too (or,
+// for float32 parameters, is BFloat16 or Float16: read and widened exactly
+// to float32 before the update), every range lies inside all three, the
 // ranges are sorted and disjoint, and every coefficient is finite and not
 // negative.
 func (u Update) Validate() error {
 	if u.Param == nil || u.Grad == nil || u.Accum == nil {
 		return fmt.Errorf("device: update needs param, grad and accum buffers")
 	}
-	dt := u.Param.DType()
-	if u.Grad.DType() != dt || u.Accum.DType() != dt {
-		return fmt.Errorf("%w: param %v, grad %v, accum %v", ErrDType, dt, u.Grad.DType(), u.Accum.DType())
+	dt, gdt := u.Param.DType(), u.Grad.DType()
+	if dt.Half() || u.Accum.DType() != dt || gdt != dt && !(dt == Float32 && gdt.Half()) {
+		return fmt.Errorf("%w: param %v, grad %v, accum %v", ErrDType, dt, gdt, u.Accum.DType())
 	}
 	n := min(u.Param.Len(), u.Grad.Len(), u.Accum.Len())
 	end := 0
@@ -80,9 +82,11 @@ func CheckHyper(name string, v float64) error {
 	return nil
 }
 
-// CheckWrite validates a Write or Read of a host slice against a buffer.
+// CheckWrite validates a Write or Read of a host slice against a buffer:
+// []float32 or []float64 for buffers of those types, []uint16 (raw bits)
+// for BFloat16 and Float16 buffers.
 func CheckWrite(b Buffer, off int, host any) (n int, err error) {
-	dt, n, err := DTypeOf(host)
+	dt, n, err := hostType(host, b.DType())
 	if err != nil {
 		return 0, err
 	}

@@ -1,6 +1,7 @@
 // Fused Adagrad update for OpenCL (see device.Update for the contract).
 //
-// Built once per dtype with -DREAL=float or -DREAL=double, and with
+// Built once per dtype with -DREAL=float or -DREAL=double (and for float
+// parameters with half-precision gradients, -DGRAD_BF16 or -DGRAD_F16), and with
 // -cl-fp32-correctly-rounded-divide-sqrt, never with -cl-mad-enable or
 // -cl-fast-relaxed-math. FP_CONTRACT OFF keeps the compiler from fusing
 // anything; the two fused multiply-adds of the contract are explicit fma()
@@ -27,6 +28,24 @@
 #define VEC(t, n) CAT(t, n)
 #define REAL4 VEC(REAL, 4)
 
+// Gradients are REAL, or, for float parameters built with -DGRAD_BF16 or
+// -DGRAD_F16, the raw bits of bfloat16 or binary16, widened exactly.
+#if defined(GRAD_BF16)
+#define GRAD_T ushort
+static inline float load_grad(global const ushort *g, ulong i) { return as_float((uint)g[i] << 16); }
+static inline float4 load_grad4(global const ushort *g, ulong i) {
+	return as_float4(convert_uint4(vload4(0, g + i)) << 16);
+}
+#elif defined(GRAD_F16)
+#define GRAD_T half
+static inline float load_grad(global const half *g, ulong i) { return vload_half(i, g); }
+static inline float4 load_grad4(global const half *g, ulong i) { return vload_half4(0, g + i); }
+#else
+#define GRAD_T REAL
+static inline REAL load_grad(global const REAL *g, ulong i) { return g[i]; }
+static inline REAL4 load_grad4(global const REAL *g, ulong i) { return *(global const REAL4 *)(g + i); }
+#endif
+
 // Range metadata: meta[3r] = first unit, meta[3r+1] = offset, meta[3r+2] =
 // length (elements). Coefficients: coef[4r..4r+3] = lr, eps, weight decay,
 // sign (1, or -1 to maximize), already rounded to REAL on the host.
@@ -42,7 +61,7 @@ static inline REAL adagrad1(REAL p, REAL g, global REAL *s, REAL lr, REAL eps, R
 	return p - (lr * gi) / stdv;
 }
 
-kernel void adagrad(global REAL *restrict param, global const REAL *restrict grad, global REAL *restrict accum,
+kernel void adagrad(global REAL *restrict param, global const GRAD_T *restrict grad, global REAL *restrict accum,
                     global const ulong *restrict meta, global const REAL *restrict coef, uint nranges, ulong units) {
 	for (ulong u = get_global_id(0); u < units; u += get_global_size(0)) {
 		// The last range whose first unit is <= u.
@@ -63,7 +82,7 @@ kernel void adagrad(global REAL *restrict param, global const REAL *restrict gra
 			global REAL4 *p4 = (global REAL4 *)(param + e);
 			global REAL4 *s4 = (global REAL4 *)(accum + e);
 			REAL4 p = *p4;
-			REAL4 g = *(global const REAL4 *)(grad + e);
+			REAL4 g = load_grad4(grad, e);
 			REAL4 s = *s4;
 			REAL4 gi = sign * g;
 			if (wd != (REAL)0) {
@@ -76,7 +95,7 @@ kernel void adagrad(global REAL *restrict param, global const REAL *restrict gra
 			*p4 = p;
 		} else {
 			for (ulong i = e; i < end && i < e + 4; i++) {
-				param[i] = adagrad1(param[i], grad[i], accum + i, lr, eps, wd, sign);
+				param[i] = adagrad1(param[i], load_grad(grad, i), accum + i, lr, eps, wd, sign);
 			}
 		}
 	}

@@ -63,8 +63,38 @@ __device__ __forceinline__ void store4(double *p, const Quad<double> &q) {
 	reinterpret_cast<double2 *>(p)[1] = make_double2(q.v[2], q.v[3]);
 }
 
-template <typename T>
-__device__ void adagrad(T *__restrict__ param, const T *__restrict__ grad, T *__restrict__ accum,
+// Gradient loaders: the parameters' own type, or, for float parameters,
+// the raw bits of bfloat16 or binary16, widened exactly to float.
+template <typename T> struct SameGrad {
+	typedef T raw;
+	static __device__ __forceinline__ T widen(T g) { return g; }
+	static __device__ __forceinline__ Quad<T> load4(const T *p) { return ::load4(p); }
+};
+
+struct BF16Grad {
+	typedef unsigned short raw;
+	static __device__ __forceinline__ float widen(unsigned short h) { return __uint_as_float((unsigned)h << 16); }
+	static __device__ __forceinline__ Quad<float> load4(const unsigned short *p) {
+		uint2 v = *reinterpret_cast<const uint2 *>(p);
+		return Quad<float>{{widen(v.x & 0xffff), widen(v.x >> 16), widen(v.y & 0xffff), widen(v.y >> 16)}};
+	}
+};
+
+struct F16Grad {
+	typedef unsigned short raw;
+	static __device__ __forceinline__ float widen(unsigned short h) {
+		float f;
+		asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+		return f;
+	}
+	static __device__ __forceinline__ Quad<float> load4(const unsigned short *p) {
+		uint2 v = *reinterpret_cast<const uint2 *>(p);
+		return Quad<float>{{widen(v.x & 0xffff), widen(v.x >> 16), widen(v.y & 0xffff), widen(v.y >> 16)}};
+	}
+};
+
+template <typename T, typename G = SameGrad<T>>
+__device__ void adagrad(T *__restrict__ param, const typename G::raw *__restrict__ grad, T *__restrict__ accum,
                         const u64 *__restrict__ meta, const T *__restrict__ coef, unsigned nranges, u64 units) {
 	const u64 stride = (u64)gridDim.x * blockDim.x;
 	for (u64 u = (u64)blockIdx.x * blockDim.x + threadIdx.x; u < units; u += stride) {
@@ -83,7 +113,7 @@ __device__ void adagrad(T *__restrict__ param, const T *__restrict__ grad, T *__
 		const Coef<T> c = {__ldg(&coef[4 * lo]), __ldg(&coef[4 * lo + 1]), __ldg(&coef[4 * lo + 2]), __ldg(&coef[4 * lo + 3])};
 		if (e + 4 <= end && e % 4 == 0) {
 			Quad<T> p = load4(param + e), s = load4(accum + e);
-			const Quad<T> g = load4(grad + e);
+			const Quad<T> g = G::load4(grad + e);
 #pragma unroll
 			for (int k = 0; k < 4; k++) {
 				update(p.v[k], g.v[k], s.v[k], c);
@@ -93,7 +123,7 @@ __device__ void adagrad(T *__restrict__ param, const T *__restrict__ grad, T *__
 		} else {
 			for (u64 i = e; i < end && i < e + 4; i++) {
 				T p = param[i], s = accum[i];
-				update(p, grad[i], s, c);
+				update(p, G::widen(grad[i]), s, c);
 				accum[i] = s;
 				param[i] = p;
 			}
@@ -109,6 +139,16 @@ extern "C" __global__ void adagrad_f32(float *param, const float *grad, float *a
 extern "C" __global__ void adagrad_f64(double *param, const double *grad, double *accum, const u64 *meta, const double *coef,
                                        unsigned nranges, u64 units) {
 	adagrad<double>(param, grad, accum, meta, coef, nranges, units);
+}
+
+extern "C" __global__ void adagrad_f32_bf16(float *param, const unsigned short *grad, float *accum, const u64 *meta,
+                                            const float *coef, unsigned nranges, u64 units) {
+	adagrad<float, BF16Grad>(param, grad, accum, meta, coef, nranges, units);
+}
+
+extern "C" __global__ void adagrad_f32_f16(float *param, const unsigned short *grad, float *accum, const u64 *meta,
+                                           const float *coef, unsigned nranges, u64 units) {
+	adagrad<float, F16Grad>(param, grad, accum, meta, coef, nranges, units);
 }
 
 // Row-sparse update (device.RowUpdate): rows[i] names a row of `width`

@@ -23,8 +23,8 @@ type Backend struct {
 	ctx    *cl.Context
 	queue  *cl.CommandQueue
 	progs  []*cl.Program
-	kernel map[device.DType]*cl.Kernel
-	rowsK  map[device.DType]*cl.Kernel // adagrad_rows
+	kernel map[device.DType]*cl.Kernel // adagrad, by gradient dtype (half ones for float parameters)
+	rowsK  map[device.DType]*cl.Kernel // adagrad_rows, by dtype
 	local  int                         // work-group size
 	// Range tables of the last launch, and the rows and values of the last
 	// row-sparse launch, grown as needed.
@@ -98,6 +98,7 @@ func (b *Backend) init() error {
 	if err := b.build(device.Float32, "-DREAL=float"); err != nil {
 		return err
 	}
+
 	if b.info.fp64 {
 		if err := b.build(device.Float64, "-DREAL=double -DADAGRAD_FP64"); err != nil {
 			return err
@@ -128,7 +129,11 @@ func (b *Backend) buildSource(src string, dt device.DType, defines string) error
 	if err := prog.BuildProgram([]*cl.Device{b.dev}, buildOptions+" "+defines); err != nil {
 		return fmt.Errorf("opencl: building kernels/adagrad.cl for %v on %s: %w", dt, b.info.name, err)
 	}
-	for name, into := range map[string]map[device.DType]*cl.Kernel{"adagrad": b.kernel, "adagrad_rows": b.rowsK} {
+	names := map[string]map[device.DType]*cl.Kernel{"adagrad": b.kernel}
+	if !dt.Half() {
+		names["adagrad_rows"] = b.rowsK
+	}
+	for name, into := range names {
 		k, err := prog.CreateKernel(name)
 		if err != nil {
 			return wrap("clCreateKernel("+name+")", err)
@@ -164,6 +169,14 @@ func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
 	defer b.mu.Unlock()
 	if b.closed {
 		return nil, device.ErrClosed
+	}
+	if dt.Half() && b.kernel[dt] == nil {
+		// Half-precision gradients are rare: their kernels are built when
+		// the first such buffer is made.
+		if err := b.build(dt, map[device.DType]string{device.BFloat16: "-DREAL=float -DGRAD_BF16",
+			device.Float16: "-DREAL=float -DGRAD_F16"}[dt]); err != nil {
+			return nil, err
+		}
 	}
 	if b.kernel[dt] == nil {
 		return nil, fmt.Errorf("%w: %s has no %v support (cl_khr_fp64)", device.ErrDType, b.info.name, dt)
@@ -210,8 +223,8 @@ func (b *Backend) own(bufs ...device.Buffer) ([]*buffer, error) {
 	return out, nil
 }
 
-// hostBytes returns the address and byte length of a []float32 or
-// []float64, or nil for an empty slice.
+// hostBytes returns the address and byte length of a []float32, []float64
+// or []uint16 (half bits), or nil for an empty slice.
 func hostBytes(s any) (unsafe.Pointer, int) {
 	switch v := s.(type) {
 	case []float32:
@@ -221,6 +234,10 @@ func hostBytes(s any) (unsafe.Pointer, int) {
 	case []float64:
 		if len(v) > 0 {
 			return unsafe.Pointer(&v[0]), 8 * len(v)
+		}
+	case []uint16:
+		if len(v) > 0 {
+			return unsafe.Pointer(&v[0]), 2 * len(v)
 		}
 	}
 	return nil, 0

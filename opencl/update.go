@@ -35,7 +35,7 @@ func (b *Backend) Adagrad(u device.Update) error {
 	if err := b.upload(&b.coef, &b.coefN, coef); err != nil {
 		return err
 	}
-	k := b.kernel[dt]
+	k := b.kernel[u.Grad.DType()] // the half-gradient builds are for float parameters
 	if err := k.SetArgs(xs[0].mem, xs[1].mem, xs[2].mem, b.meta, b.coef, uint32(len(u.Ranges)), uint64(units)); err != nil {
 		return wrap("clSetKernelArg", err)
 	}

@@ -233,16 +233,19 @@ func (a *Adagrad) stepArena(ar *arena) error {
 	}
 	for _, s := range ar.pendingSpans() {
 		var src any
-		if ar.dt == device.Float32 {
+		switch {
+		case ar.gradDT.Half():
+			src = narrowGrads(ar.grad16[s.off:s.end], ar.grad32[s.off:s.end], ar.gradDT)
+		case ar.dt == device.Float32:
 			src = ar.grad32[s.off:s.end]
-		} else {
+		default:
 			src = ar.grad64[s.off:s.end]
 		}
 		start := time.Now()
 		if err := a.dev.Write(ar.grad, s.off, src); err != nil {
 			return fmt.Errorf("optim: uploading gradients: %w", err)
 		}
-		a.stats.transfer(int64((s.end-s.off)*ar.dt.Size()), 0, start)
+		a.stats.transfer(int64((s.end-s.off)*ar.gradDT.Size()), 0, start)
 	}
 	start := time.Now()
 	if err := a.dev.Adagrad(device.Update{Param: ar.param, Grad: ar.grad, Accum: ar.accum, Ranges: ranges}); err != nil {

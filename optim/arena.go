@@ -17,6 +17,8 @@ type arena struct {
 	param, grad, accum device.Buffer
 	grad32             []float32
 	grad64             []float64
+	gradDT             device.DType   // the device gradient buffer's: the arena's, or a half type
+	grad16             []uint16       // half-precision staging, when gradDT is one
 	ranges             []device.Range // reused by every Step
 }
 
@@ -27,7 +29,7 @@ type arena struct {
 const align = 4
 
 func newArena(dev device.Backend, dt device.DType, ts []*tensor) (a *arena, err error) {
-	a = &arena{dt: dt, tensors: ts}
+	a = &arena{dt: dt, gradDT: dt, tensors: ts}
 	for _, t := range ts {
 		t.off = (a.n + align - 1) / align * align
 		a.n = t.off + t.n

@@ -74,6 +74,34 @@ func testBuffers(t *testing.T, open Opener) {
 			}
 		}
 	}
+	for _, dt := range []device.DType{device.BFloat16, device.Float16} {
+		b, err := dev.Alloc(dt, 17)
+		if err != nil {
+			t.Fatalf("Alloc(%v): %v", dt, err)
+		}
+		bits := make([]uint16, 17)
+		for i := range bits {
+			bits[i] = uint16(0x3c00 + 37*i)
+		}
+		if err := dev.Write(b, 0, bits); err != nil {
+			t.Fatalf("Write %v: %v", dt, err)
+		}
+		back := make([]uint16, 16)
+		if err := dev.Read(back, b, 1); err != nil {
+			t.Fatalf("Read %v: %v", dt, err)
+		}
+		for i := range back {
+			if back[i] != bits[i+1] {
+				t.Fatalf("%v element %d = %#x, want %#x", dt, i+1, back[i], bits[i+1])
+			}
+		}
+		if err := dev.Write(b, 0, make([]float32, 1)); !errors.Is(err, device.ErrDType) {
+			t.Errorf("Write of float32 to a %v buffer: err = %v", dt, err)
+		}
+	}
+	if err := dev.Write(mustAlloc(t, dev, device.Float32, 2), 0, make([]uint16, 1)); !errors.Is(err, device.ErrDType) {
+		t.Errorf("Write of []uint16 to a float32 buffer: err = %v", err)
+	}
 	if _, err := dev.Alloc(device.DType(99), 4); err == nil {
 		t.Errorf("Alloc of an unknown dtype succeeded")
 	}
@@ -178,4 +206,13 @@ func testClosed(t *testing.T, open Opener) {
 			t.Errorf("%s after Close: err = %v, want ErrClosed", name, err)
 		}
 	}
+}
+
+func mustAlloc(t *testing.T, dev device.Backend, dt device.DType, n int) device.Buffer {
+	t.Helper()
+	b, err := dev.Alloc(dt, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

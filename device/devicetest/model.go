@@ -107,12 +107,20 @@ func (m *model) runSteps(opt *optim.Adagrad, from, to int) error {
 }
 
 // run trains the whole model on dev and reads the result back.
-func (m *model) run(dev device.Backend) (*result, error) {
+func (m *model) run(dev device.Backend) (*result, error) { return m.runWith(dev, nil) }
+
+// runWith is run with setup applied to the optimizer first.
+func (m *model) runWith(dev device.Backend, setup func(*optim.Adagrad) error) (*result, error) {
 	opt, err := optim.New(dev, m.params())
 	if err != nil {
 		return nil, err
 	}
 	defer opt.Close()
+	if setup != nil {
+		if err := setup(opt); err != nil {
+			return nil, err
+		}
+	}
 	if err := m.runSteps(opt, 0, modelSteps); err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("BadInput", func(t *testing.T) { testBadInput(t, open) })
 	t.Run("State", func(t *testing.T) { testState(t, open) })
 	t.Run("Sparse", func(t *testing.T) { testSparse(t, open) })
+	t.Run("HalfGradients", func(t *testing.T) { testHalfGrads(t, open) })
 }
 
 // mustOpen opens a backend and closes it when the test ends.

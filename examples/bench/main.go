@@ -43,14 +43,15 @@ import (
 var torchScript string
 
 type config struct {
-	min, max int
-	devices  string
-	budget   time.Duration
-	tensors  int
-	manyLog2 int
-	torch    bool
-	csv, png string
-	python   string
+	min, max   int
+	devices    string
+	budget     time.Duration
+	tensors    int
+	manyLog2   int
+	uploadLog2 int
+	torch      bool
+	csv, png   string
+	python     string
 }
 
 func main() {
@@ -61,6 +62,7 @@ func main() {
 	flag.DurationVar(&c.budget, "time", 300*time.Millisecond, "time to spend on each measurement")
 	flag.IntVar(&c.tensors, "tensors", 200, "tensors in the many-tensor model")
 	flag.IntVar(&c.manyLog2, "many", 26, "log2 of the many-tensor model's parameter count")
+	flag.IntVar(&c.uploadLog2, "upload", 24, "log2 of the parameter count of the trainer-loop upload test")
 	flag.BoolVar(&c.torch, "torch", true, "compare with torch.optim.Adagrad where python3 can import torch")
 	flag.StringVar(&c.python, "python", "python3", "the Python that has PyTorch")
 	flag.StringVar(&c.csv, "csv", "", "write the table as CSV here")
@@ -114,6 +116,7 @@ func run(c config, out io.Writer) error {
 		return err
 	}
 	var rows []row
+	var uploads []uploadRow
 	for _, in := range infos {
 		dev, err := device.Open(in.Spec)
 		if err != nil {
@@ -129,6 +132,15 @@ func run(c config, out io.Writer) error {
 			}
 			r.spec, r.name = in.Spec, name
 			rows = append(rows, r)
+		}
+		for _, gdt := range []device.DType{device.Float32, device.BFloat16} {
+			r, err := measureUpload(dev, c.uploadLog2, gdt, c.budget)
+			if err != nil {
+				fmt.Fprintf(out, "%s upload: %v (skipped)\n", in.Spec, err)
+				continue
+			}
+			r.spec, r.name = in.Spec, name
+			uploads = append(uploads, r)
 		}
 		if c.tensors > 0 {
 			r, err := measureMany(dev, c.tensors, c.manyLog2, c.budget)
@@ -152,6 +164,7 @@ func run(c config, out io.Writer) error {
 		addTorch(c, rows, out)
 	}
 	printTable(out, rows)
+	printUploads(out, uploads)
 	if c.csv != "" {
 		if err := writeCSV(c.csv, rows); err != nil {
 			return err
@@ -478,4 +491,76 @@ func writePNG(path string, rows []row) error {
 		p.Y.Max = 1
 	}
 	return p.Save(8*vg.Inch, 5*vg.Inch, path)
+}
+
+// uploadRow is a trainer-loop step (gradient upload and update, as
+// optim.Step does it) beside a plain host→device write of the same bytes.
+type uploadRow struct {
+	spec, name string
+	gradDT     device.DType
+	log2       int
+	stepSec    float64 // one optim.Step: upload + update
+	writeBps   float64 // host→device Write bandwidth, the same buffer size
+}
+
+func measureUpload(dev device.Backend, log2 int, gdt device.DType, budget time.Duration) (uploadRow, error) {
+	n := 1 << log2
+	opt, err := optim.New(dev, []optim.Param{{Name: "w", Init: make([]float32, n)}}, optim.LR(0.01))
+	if err != nil {
+		return uploadRow{}, err
+	}
+	defer opt.Close()
+	if err := opt.SetGradPrecision(gdt); err != nil {
+		return uploadRow{}, err
+	}
+	g, err := opt.Grad32("w")
+	if err != nil {
+		return uploadRow{}, err
+	}
+	for i := range g {
+		g[i] = 1
+	}
+	r := uploadRow{gradDT: gdt, log2: log2}
+	if r.stepSec, err = timeIt(dev, budget, func() error {
+		if _, err := opt.Grad32("w"); err != nil { // marks the gradient for the step
+			return err
+		}
+		return opt.Step()
+	}); err != nil {
+		return uploadRow{}, err
+	}
+	buf, err := dev.Alloc(gdt, n)
+	if err != nil {
+		return uploadRow{}, err
+	}
+	defer func() {
+		if f, ok := dev.(device.Freer); ok {
+			f.Free(buf)
+		}
+	}()
+	var host any = make([]float32, n)
+	if gdt.Half() {
+		host = make([]uint16, n)
+	}
+	sec, err := timeIt(dev, budget, func() error { return dev.Write(buf, 0, host) })
+	if err != nil {
+		return uploadRow{}, err
+	}
+	r.writeBps = float64(n*gdt.Size()) / sec
+	return r, nil
+}
+
+func printUploads(out io.Writer, rows []uploadRow) {
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintln(out)
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "device\tgradients\tparams\tstep ms\tgradient GB/s\twrite GB/s\tof write\t")
+	for _, r := range rows {
+		gb := float64(int(1)<<r.log2*r.gradDT.Size()) / r.stepSec
+		fmt.Fprintf(w, "%s\t%v\t2^%d\t%.3f\t%s\t%s\t%.2f\t\n", r.spec, r.gradDT, r.log2, r.stepSec*1e3, gbps(gb), gbps(r.writeBps), gb/r.writeBps)
+	}
+	w.Flush()
+	fmt.Fprintln(out, "A trainer-loop step (optim.Step: gradient upload, then the update) against a plain host→device Write of the gradient's bytes.")
 }

@@ -10,7 +10,7 @@ import (
 
 func TestBenchTable(t *testing.T) {
 	dir := t.TempDir()
-	c := config{min: 12, max: 16, devices: "cpu", budget: 30e6, tensors: 20, manyLog2: 14, torch: false,
+	c := config{min: 12, max: 16, devices: "cpu", budget: 30e6, tensors: 20, manyLog2: 14, uploadLog2: 14, torch: false,
 		csv: filepath.Join(dir, "b.csv"), png: filepath.Join(dir, "b.png")}
 	var out bytes.Buffer
 	if err := run(c, &out); err != nil {
@@ -18,7 +18,7 @@ func TestBenchTable(t *testing.T) {
 	}
 	t.Log("\n" + out.String())
 	text := out.String()
-	for _, want := range []string{"of copy", "2^12", "2^14", "2^16", "20 tensors", "cpu: cpu ("} {
+	for _, want := range []string{"of copy", "2^12", "2^14", "2^16", "20 tensors", "cpu: cpu (", "bfloat16", "of write"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("table lacks %q", want)
 		}

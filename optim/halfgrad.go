@@ -1,0 +1,79 @@
+package optim
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/internal/half"
+)
+
+// SetGradPrecision chooses how float32 tensors' gradients travel to the
+// device: device.Float32 (the default), or device.BFloat16 or
+// device.Float16 for half the bytes, for workloads bound by the host link.
+// Gradients are still given as float32 (Grad32, SetGrad); Step rounds them
+// to the half type (to nearest, ties to even) before the upload, and the
+// device widens them exactly and accumulates in float32. Every backend
+// then computes the same bits. Float64 tensors and row-sparse gradients
+// are not affected. Pending gradients are kept.
+func (a *Adagrad) SetGradPrecision(dt device.DType) error {
+	if dt != device.Float32 && !dt.Half() {
+		return fmt.Errorf("%w: gradients travel as float32, bfloat16 or float16, not %v", ErrShape, dt)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return ErrClosed
+	}
+	for _, ar := range a.arenas {
+		if ar.dt != device.Float32 || ar.gradDT == dt {
+			continue
+		}
+		buf, err := a.dev.Alloc(dt, ar.n)
+		if err != nil {
+			return fmt.Errorf("optim: gradient buffer of %d %v: %w", ar.n, dt, err)
+		}
+		if f, ok := a.dev.(device.Freer); ok {
+			f.Free(ar.grad)
+		}
+		ar.grad, ar.gradDT = buf, dt
+		if dt.Half() && ar.grad16 == nil {
+			ar.grad16 = make([]uint16, ar.n)
+		}
+	}
+	return nil
+}
+
+// narrowGrads rounds float32 gradients into dst as bfloat16 or float16
+// bits, on all cores for large spans, and returns dst.
+func narrowGrads(dst []uint16, src []float32, dt device.DType) []uint16 {
+	const piece = 1 << 16
+	workers := min(runtime.GOMAXPROCS(0), (len(src)+piece-1)/piece)
+	if workers <= 1 {
+		narrowRange(dst, src, dt)
+		return dst
+	}
+	var wg sync.WaitGroup
+	per := (len(src) + workers - 1) / workers
+	for lo := 0; lo < len(src); lo += per {
+		hi := min(lo+per, len(src))
+		wg.Go(func() { narrowRange(dst[lo:hi], src[lo:hi], dt) })
+	}
+	wg.Wait()
+	return dst
+}
+
+// narrowRange has a loop per type, so that the conversions inline.
+func narrowRange(dst []uint16, src []float32, dt device.DType) {
+	dst = dst[:len(src)]
+	if dt == device.BFloat16 {
+		for i, f := range src {
+			dst[i] = half.FromFloat32BF16(f)
+		}
+		return
+	}
+	for i, f := range src {
+		dst[i] = half.FromFloat32F16(f)
+	}
+}

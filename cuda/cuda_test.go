@@ -15,49 +15,16 @@ import (
 // device, so these tests only start on a machine with a GPU; the bundle's
 // run.sh checks for one first.
 
-func devices(tb testing.TB) []device.Info {
-	infos, err := cuda.Devices()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(infos) == 0 {
-		tb.Skip("no CUDA device")
-	}
-	return infos
-}
+func TestConformance(t *testing.T) { devicetest.RunDevices(t, cuda.Devices) }
 
-func opener(spec string) devicetest.Opener {
-	return func() (device.Backend, error) { return device.Open(spec) }
-}
-
-func TestConformance(t *testing.T) {
-	for _, d := range devices(t) {
-		t.Run(d.Spec, func(t *testing.T) {
-			dev, err := device.Open(d.Spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("%v", dev)
-			dev.Close()
-			devicetest.Run(t, opener(d.Spec))
-		})
-	}
-}
-
-func BenchmarkAdagrad(b *testing.B) {
-	for _, d := range devices(b) {
-		b.Run(d.Spec, func(b *testing.B) { devicetest.Bench(b, opener(d.Spec)) })
-	}
-}
+func BenchmarkAdagrad(b *testing.B) { devicetest.BenchDevices(b, cuda.Devices, devicetest.Bench) }
 
 func BenchmarkSparse(b *testing.B) {
-	for _, d := range devices(b) {
-		b.Run(d.Spec, func(b *testing.B) { devicetest.BenchSparse(b, opener(d.Spec)) })
-	}
+	devicetest.BenchDevices(b, cuda.Devices, devicetest.BenchSparse)
 }
 
 func TestOpenErrors(t *testing.T) {
-	n := len(devices(t))
+	n := len(devicetest.Devices(t, cuda.Devices))
 	for _, spec := range []string{"cuda:-1", "cuda:x", "cuda:99"} {
 		if _, err := device.Open(spec); !errors.Is(err, device.ErrUnavailable) {
 			t.Errorf("Open(%q) with %d devices: err = %v, want ErrUnavailable", spec, n, err)
@@ -69,7 +36,7 @@ func TestOpenErrors(t *testing.T) {
 }
 
 func TestOutOfMemory(t *testing.T) {
-	devices(t)
+	devicetest.Devices(t, cuda.Devices)
 	dev, err := device.Open("cuda")
 	if err != nil {
 		t.Fatal(err)

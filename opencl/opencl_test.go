@@ -11,41 +11,12 @@ import (
 	"github.com/adagrad-go/adagrad/opencl"
 )
 
-// devices lists every OpenCL device present; the suite runs on each.
-func devices(tb testing.TB) []device.Info {
-	infos, err := opencl.Devices()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(infos) == 0 {
-		tb.Skip("no OpenCL device (install pocl-opencl-icd for one on the CPU)")
-	}
-	return infos
-}
+func TestConformance(t *testing.T) { devicetest.RunDevices(t, opencl.Devices) }
 
-func opener(spec string) devicetest.Opener {
-	return func() (device.Backend, error) { return device.Open(spec) }
-}
-
-func TestConformance(t *testing.T) {
-	for _, d := range devices(t) {
-		t.Run(d.Spec, func(t *testing.T) {
-			t.Logf("%s: %s", d.Spec, d.Name)
-			devicetest.Run(t, opener(d.Spec))
-		})
-	}
-}
-
-func BenchmarkAdagrad(b *testing.B) {
-	for _, d := range devices(b) {
-		b.Run(d.Spec, func(b *testing.B) { devicetest.Bench(b, opener(d.Spec)) })
-	}
-}
+func BenchmarkAdagrad(b *testing.B) { devicetest.BenchDevices(b, opencl.Devices, devicetest.Bench) }
 
 func BenchmarkSparse(b *testing.B) {
-	for _, d := range devices(b) {
-		b.Run(d.Spec, func(b *testing.B) { devicetest.BenchSparse(b, opener(d.Spec)) })
-	}
+	devicetest.BenchDevices(b, opencl.Devices, devicetest.BenchSparse)
 }
 
 func TestOpenErrors(t *testing.T) {
@@ -57,7 +28,7 @@ func TestOpenErrors(t *testing.T) {
 }
 
 func TestAutoPrefersGPU(t *testing.T) {
-	infos := devices(t)
+	infos := devicetest.Devices(t, opencl.Devices)
 	got, err := device.Resolve("auto")
 	if err != nil {
 		t.Fatal(err)

@@ -46,11 +46,5 @@ func (b *Backend) AdagradRows(u device.RowUpdate) error {
 			return wrap("clSetKernelArg", err)
 		}
 	}
-	global := (units + b.local - 1) / b.local * b.local
-	ev, err := b.queue.EnqueueNDRangeKernel(k, nil, []int{global}, []int{b.local}, nil)
-	if err != nil {
-		return wrap("clEnqueueNDRangeKernel", err)
-	}
-	ev.Release()
-	return nil
+	return b.enqueue(k, units)
 }

@@ -39,9 +39,13 @@ func (b *Backend) Adagrad(u device.Update) error {
 	if err := k.SetArgs(xs[0].mem, xs[1].mem, xs[2].mem, b.meta, b.coef, uint32(len(u.Ranges)), uint64(units)); err != nil {
 		return wrap("clSetKernelArg", err)
 	}
-	// One work-item per unit: PoCL vectorises across work-items only when
-	// each runs the body once (a grid-stride loop made it 5 times slower),
-	// and GPUs are as well served.
+	return b.enqueue(k, units)
+}
+
+// enqueue launches k with one work-item per unit: PoCL vectorises across
+// work-items only when each runs the body once (a grid-stride loop made it
+// 5 times slower), and GPUs are as well served.
+func (b *Backend) enqueue(k *cl.Kernel, units int) error {
 	global := (units + b.local - 1) / b.local * b.local
 	ev, err := b.queue.EnqueueNDRangeKernel(k, nil, []int{global}, []int{b.local}, nil)
 	if err != nil {

@@ -61,7 +61,7 @@ func (a *Adagrad) SetSparseGrad(name string, indices []int64, values any) error 
 	if t.hyper.WeightDecay != 0 {
 		return fmt.Errorf("%w: tensor %q has WeightDecay %v", ErrSparseWeightDecay, name, t.hyper.WeightDecay)
 	}
-	rows, width := t.rows()
+	_, width := t.rows()
 	dt, nv, err := device.DTypeOf(values)
 	if err != nil {
 		return err
@@ -70,10 +70,8 @@ func (a *Adagrad) SetSparseGrad(name string, indices []int64, values any) error 
 		return fmt.Errorf("%w: tensor %q takes %d rows of %d %v for %d indices, got %d %v",
 			ErrShape, name, len(indices), width, t.dt, len(indices), nv, dt)
 	}
-	for i, r := range indices {
-		if r < 0 || r >= int64(rows) {
-			return fmt.Errorf("%w: index %d is row %d of tensor %q's %d", ErrIndex, i, r, name, rows)
-		}
+	if err := t.checkRows(indices); err != nil {
+		return err
 	}
 	sg := &sparseGrad{indices: slices.Clone(indices)}
 	switch v := values.(type) {
@@ -83,6 +81,18 @@ func (a *Adagrad) SetSparseGrad(name string, indices []int64, values any) error 
 		sg.values = slices.Clone(v)
 	}
 	t.sparse, t.pending = sg, false
+	return nil
+}
+
+// checkRows returns an ErrIndex error for the first index that is not a
+// row of t.
+func (t *tensor) checkRows(indices []int64) error {
+	rows, _ := t.rows()
+	for i, r := range indices {
+		if r < 0 || r >= int64(rows) {
+			return fmt.Errorf("%w: index %d is row %d of tensor %q's %d", ErrIndex, i, r, t.name, rows)
+		}
+	}
 	return nil
 }
 
@@ -189,7 +199,7 @@ func (a *Adagrad) ReadRows(name string, rows []int64, dst any) error {
 	if err != nil {
 		return err
 	}
-	nrows, width := t.rows()
+	_, width := t.rows()
 	dt, n, err := device.DTypeOf(dst)
 	if err != nil {
 		return err
@@ -197,10 +207,8 @@ func (a *Adagrad) ReadRows(name string, rows []int64, dst any) error {
 	if dt != t.dt || n != len(rows)*width {
 		return fmt.Errorf("%w: %d rows of tensor %q take %d %v, got %d %v", ErrShape, len(rows), name, len(rows)*width, t.dt, n, dt)
 	}
-	for i, r := range rows {
-		if r < 0 || r >= int64(nrows) {
-			return fmt.Errorf("%w: index %d is row %d of tensor %q's %d", ErrIndex, i, r, name, nrows)
-		}
+	if err := t.checkRows(rows); err != nil {
+		return err
 	}
 	defer a.stats.transfer(0, int64(n*t.dt.Size()), time.Now())
 	if rr, ok := a.dev.(device.RowReader); ok {

@@ -26,22 +26,33 @@ type Backend struct {
 	sms     int // multiprocessors
 	image   nvrtc.Image
 	ctx     cu.CUContext
-	stream  cu.Stream
-	mod     cu.Module
-	fn      map[device.DType]cu.Function // adagrad_*, by gradient dtype (half ones for float32 parameters)
-	rowsFn  map[device.DType]cu.Function // adagrad_rows_f32, adagrad_rows_f64
-	stage   *stager
-	// Device scratch: the range table of the last launch, and the rows and
-	// values of the last row-sparse launch.
-	table, rows, vals scratch
-	buffers           map[*buffer]struct{}
+	stream  cu.Stream // compute: kernels, memsets, device copies
+	copies  cu.Stream // host→device copies (see order.go)
+	copied  cu.Event  // the latest copy queued on copies
+	// copiedSet: a copy was queued since compute work last waited for one.
+	copiedSet bool
+	mod       cu.Module
+	fn        map[device.DType]cu.Function // adagrad_*, by gradient dtype (half ones for float32 parameters)
+	rowsFn    map[device.DType]cu.Function // adagrad_rows_f32, adagrad_rows_f64
+	stage     *stager
+	// Device scratch, two of each used in turn so that the next launch's
+	// upload overlaps the current launch: range tables, and the rows and
+	// values of row-sparse launches.
+	tables, rows, vals [2]scratch
+	tableFlip, rowFlip int
+	buffers            map[*buffer]struct{}
 }
 
 var (
-	_ device.Backend = (*Backend)(nil)
-	_ device.Freer   = (*Backend)(nil)
-	_ device.Copier  = (*Backend)(nil)
+	_ device.Backend    = (*Backend)(nil)
+	_ device.Freer      = (*Backend)(nil)
+	_ device.Copier     = (*Backend)(nil)
+	_ device.Overlapper = (*Backend)(nil)
 )
+
+// OverlapsWrites reports that host→device writes run beside kernels (on a
+// stream of their own), so the optimizer double-buffers gradients.
+func (b *Backend) OverlapsWrites() bool { return true }
 
 // Open opens CUDA device ordinal: it makes a context on a thread of its
 // own, compiles kernels/adagrad.cu with NVRTC for the device (or takes it
@@ -90,6 +101,12 @@ func (b *Backend) setup() (err error) {
 	}
 	if b.stream, err = cu.MakeStream(cu.NonBlocking); err != nil {
 		return wrap("cuStreamCreate", err)
+	}
+	if b.copies, err = cu.MakeStream(cu.NonBlocking); err != nil {
+		return wrap("cuStreamCreate", err)
+	}
+	if b.copied, err = cu.MakeEvent(cu.DisableTiming); err != nil {
+		return wrap("cuEventCreate", err)
 	}
 	if err := b.load(); err != nil {
 		return err
@@ -158,6 +175,7 @@ type buffer struct {
 	dt    device.DType
 	n     int
 	ptr   cu.DevicePtr // 0 for an empty buffer
+	use   usage
 }
 
 func (x *buffer) DType() device.DType { return x.dt }
@@ -207,6 +225,10 @@ func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
 				return wrap("cuMemsetD8Async", err)
 			}
 			x.ptr = ptr
+			if err := b.touched(&x.use); err != nil {
+				x.release()
+				return err
+			}
 		}
 		b.buffers[x] = struct{}{} // call holds b.mu
 		return nil
@@ -229,7 +251,7 @@ func (b *Backend) Write(dst device.Buffer, off int, src any) error {
 		if len(host) == 0 {
 			return nil
 		}
-		return b.stage.upload(xs[0].ptr+cu.DevicePtr(off*dst.DType().Size()), host, b.stream)
+		return b.copyInto(xs[0].ptr+cu.DevicePtr(off*dst.DType().Size()), host, &xs[0].use)
 	})
 }
 
@@ -244,8 +266,8 @@ func (b *Backend) Read(dst any, src device.Buffer, off int) error {
 		if len(host) == 0 {
 			return nil
 		}
-		if err := b.stream.Synchronize(); err != nil {
-			return wrap("cuStreamSynchronize", err)
+		if err := b.drain(); err != nil {
+			return err
 		}
 		at := xs[0].ptr + cu.DevicePtr(off*src.DType().Size())
 		return wrap("cuMemcpyDtoH", cu.MemcpyDtoH(unsafe.Pointer(&host[0]), at, int64(len(host))))
@@ -280,22 +302,26 @@ func (b *Backend) Copy(dst, src device.Buffer) error {
 		if xs[1].n == 0 {
 			return nil
 		}
-		return wrap("cuMemcpyDtoDAsync", cu.MemcpyDtoDAsync(xs[0].ptr, xs[1].ptr, xs[1].bytes(), b.stream))
+		if err := b.beforeCompute(); err != nil {
+			return err
+		}
+		if err := cu.MemcpyDtoDAsync(xs[0].ptr, xs[1].ptr, xs[1].bytes(), b.stream); err != nil {
+			return wrap("cuMemcpyDtoDAsync", err)
+		}
+		return b.touched(&xs[0].use, &xs[1].use)
 	})
 }
 
 // Sync waits for every queued copy and kernel and reports their errors.
 func (b *Backend) Sync() error {
-	return b.call(nil, func([]*buffer) error {
-		return wrap("cuStreamSynchronize", b.stream.Synchronize())
-	})
+	return b.call(nil, func([]*buffer) error { return b.drain() })
 }
 
 // Free releases one buffer, after the work queued on it.
 func (b *Backend) Free(x device.Buffer) error {
 	return b.call([]device.Buffer{x}, func(xs []*buffer) error {
-		if err := b.stream.Synchronize(); err != nil {
-			return wrap("cuStreamSynchronize", err)
+		if err := b.drain(); err != nil {
+			return err
 		}
 		delete(b.buffers, xs[0]) // call holds b.mu
 		return xs[0].release()
@@ -306,6 +332,9 @@ func (x *buffer) release() error {
 	var err error
 	if x.ptr != 0 {
 		err = wrap("cuMemFree", cu.MemFree(x.ptr))
+	}
+	if uerr := x.use.destroy(); err == nil {
+		err = uerr
 	}
 	x.ptr, x.owner = 0, nil
 	return err
@@ -322,7 +351,7 @@ func (b *Backend) Close() error {
 	}
 	b.closed = true
 	err := b.w.do(func() error {
-		err := wrap("cuStreamSynchronize", b.stream.Synchronize())
+		err := b.drain()
 		if rerr := b.release(); err == nil {
 			err = rerr
 		}
@@ -344,8 +373,10 @@ func (b *Backend) release() error {
 		keep(x.release())
 	}
 	b.buffers = nil
-	for _, sc := range []*scratch{&b.table, &b.rows, &b.vals} {
-		keep(sc.free())
+	for i := range b.tables {
+		for _, sc := range []*scratch{&b.tables[i], &b.rows[i], &b.vals[i]} {
+			keep(sc.free())
+		}
 	}
 	if b.stage != nil {
 		keep(b.stage.free())
@@ -355,8 +386,13 @@ func (b *Backend) release() error {
 		keep(wrap("cuModuleUnload", b.mod.Unload()))
 		b.fn, b.rowsFn = nil, nil
 	}
-	if b.stream != (cu.Stream{}) {
-		keep(wrap("cuStreamDestroy", b.stream.Destroy()))
+	if b.copied != (cu.Event{}) {
+		keep(wrap("cuEventDestroy", cu.DestroyEvent(&b.copied)))
+	}
+	for _, st := range []*cu.Stream{&b.copies, &b.stream} {
+		if *st != (cu.Stream{}) {
+			keep(wrap("cuStreamDestroy", st.Destroy()))
+		}
 	}
 	if b.ctx != (cu.CUContext{}) {
 		keep(wrap("cuCtxDestroy", b.ctx.Destroy()))

@@ -20,16 +20,18 @@ func (b *Backend) AdagradRows(u device.RowUpdate) error {
 			return nil
 		}
 		dt := u.Param.DType()
-		if err := b.rows.put(b, launch.Rows(u.Indices)); err != nil {
+		b.rowFlip ^= 1
+		rows, vals := &b.rows[b.rowFlip], &b.vals[b.rowFlip]
+		if err := rows.put(b, launch.Rows(u.Indices)); err != nil {
 			return err
 		}
-		if err := b.vals.put(b, hostBytes(u.Values)); err != nil {
+		if err := vals.put(b, hostBytes(u.Values)); err != nil {
 			return err
 		}
 		perRow := launch.Units(u.Width)
 		units := perRow * len(u.Indices)
-		return b.launch(b.rowsFn[dt], units,
-			uint64(xs[0].ptr), uint64(xs[1].ptr), uint64(b.rows.ptr), uint64(b.vals.ptr),
+		return b.launch(b.rowsFn[dt], units, []*usage{&xs[0].use, &xs[1].use, &rows.use, &vals.use},
+			uint64(xs[0].ptr), uint64(xs[1].ptr), uint64(rows.ptr), uint64(vals.ptr),
 			uint64(u.Off), uint64(u.Width), uint64(perRow), uint64(units),
 			launch.RealBits(dt, u.LR), launch.RealBits(dt, u.Eps), launch.RealBits(dt, launch.Sign(u.Maximize)))
 	})

@@ -29,28 +29,38 @@ func (b *Backend) Adagrad(u device.Update) error {
 		if units == 0 {
 			return nil
 		}
-		if err := b.table.put(b, append(meta, coef...)); err != nil {
+		b.tableFlip ^= 1
+		table := &b.tables[b.tableFlip]
+		if err := table.put(b, append(meta, coef...)); err != nil {
 			return err
 		}
 		return b.launch(b.fn[u.Grad.DType()], units, // the half-gradient kernels are for float32 parameters
+			[]*usage{&xs[0].use, &xs[1].use, &xs[2].use, &table.use},
 			uint64(xs[0].ptr), uint64(xs[1].ptr), uint64(xs[2].ptr),
-			uint64(b.table.ptr), uint64(b.table.ptr)+uint64(len(meta)),
+			uint64(table.ptr), uint64(table.ptr)+uint64(len(meta)),
 			uint64(len(u.Ranges)), uint64(units))
 	})
 }
 
-// launch starts fn over units work items, grid-stride, on the stream.
-// Every argument is passed in an 8-byte slot, as gorgonia.org/cu's Launch
-// copies them; the kernel reads as many bytes as its parameter's type has
-// (little-endian: a float32 or uint32 sits in the low half).
-func (b *Backend) launch(fn cu.Function, units int, args ...uint64) error {
+// launch starts fn over units work items, grid-stride, on the compute
+// stream once the queued copies are done, and records that it uses the
+// buffers of uses. Every argument is passed in an 8-byte slot, as
+// gorgonia.org/cu's Launch copies them; the kernel reads as many bytes as
+// its parameter's type has (little-endian: a float32 or uint32 sits in the
+// low half).
+func (b *Backend) launch(fn cu.Function, units int, uses []*usage, args ...uint64) error {
 	params := make([]unsafe.Pointer, len(args))
 	for i := range args {
 		params[i] = unsafe.Pointer(&args[i])
 	}
+	if err := b.beforeCompute(); err != nil {
+		return err
+	}
 	blocks := min((units+blockSize-1)/blockSize, b.sms*blocksPerSM)
-	err := fn.Launch(blocks, 1, 1, blockSize, 1, 1, 0, b.stream, params)
-	return wrap(fmt.Sprintf("cuLaunchKernel(%d blocks)", blocks), err)
+	if err := fn.Launch(blocks, 1, 1, blockSize, 1, 1, 0, b.stream, params); err != nil {
+		return wrap(fmt.Sprintf("cuLaunchKernel(%d blocks)", blocks), err)
+	}
+	return b.touched(uses...)
 }
 
 // scratch is device memory the backend reuses across launches, grown as
@@ -58,16 +68,17 @@ func (b *Backend) launch(fn cu.Function, units int, args ...uint64) error {
 type scratch struct {
 	ptr cu.DevicePtr
 	n   int
+	use usage
 }
 
-// put copies data into the scratch through the staging ring, growing it
-// first when too small. The old memory is freed after the stream drains,
-// since a queued launch may still read it.
+// put copies data into the scratch through the staging ring on the copy
+// stream, growing it first when too small. The old memory is freed after
+// both streams drain, since a queued launch may still read it.
 func (sc *scratch) put(b *Backend, data []byte) error {
 	if len(data) > sc.n {
 		if sc.ptr != 0 {
-			if err := b.stream.Synchronize(); err != nil {
-				return wrap("cuStreamSynchronize", err)
+			if err := b.drain(); err != nil {
+				return err
 			}
 			if err := sc.free(); err != nil {
 				return err
@@ -80,14 +91,17 @@ func (sc *scratch) put(b *Backend, data []byte) error {
 		}
 		sc.ptr, sc.n = ptr, size
 	}
-	return b.stage.upload(sc.ptr, data, b.stream)
+	return b.copyInto(sc.ptr, data, &sc.use)
 }
 
 func (sc *scratch) free() error {
+	err := sc.use.destroy()
 	if sc.ptr == 0 {
-		return nil
+		return err
 	}
-	err := wrap("cuMemFree", cu.MemFree(sc.ptr))
+	if ferr := wrap("cuMemFree", cu.MemFree(sc.ptr)); err == nil {
+		err = ferr
+	}
 	sc.ptr, sc.n = 0, 0
 	return err
 }

@@ -48,6 +48,15 @@ type Copier interface {
 	Copy(dst, src Buffer) error
 }
 
+// Overlapper is an optional capability: a backend whose Writes run beside
+// its kernels, so that uploading the next step's gradients while the
+// current step runs pays off. The optimizer then alternates two gradient
+// buffers per dtype, so that the upload never lands in the buffer the
+// running kernel reads.
+type Overlapper interface {
+	OverlapsWrites() bool
+}
+
 // Driver opens backends of one kind. Open receives what follows the first
 // colon of a spec: "" for "cuda", "1" for "cuda:1", "0:1" for "opencl:0:1".
 type Driver interface {

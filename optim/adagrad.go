@@ -231,6 +231,7 @@ func (a *Adagrad) stepArena(ar *arena) error {
 	if len(ranges) == 0 {
 		return nil
 	}
+	grad := ar.grads[ar.cur]
 	for _, s := range ar.pendingSpans() {
 		var src any
 		switch {
@@ -242,15 +243,16 @@ func (a *Adagrad) stepArena(ar *arena) error {
 			src = ar.grad64[s.off:s.end]
 		}
 		start := time.Now()
-		if err := a.dev.Write(ar.grad, s.off, src); err != nil {
+		if err := a.dev.Write(grad, s.off, src); err != nil {
 			return fmt.Errorf("optim: uploading gradients: %w", err)
 		}
 		a.stats.transfer(int64((s.end-s.off)*ar.gradDT.Size()), 0, start)
 	}
 	start := time.Now()
-	if err := a.dev.Adagrad(device.Update{Param: ar.param, Grad: ar.grad, Accum: ar.accum, Ranges: ranges}); err != nil {
+	if err := a.dev.Adagrad(device.Update{Param: ar.param, Grad: grad, Accum: ar.accum, Ranges: ranges}); err != nil {
 		return fmt.Errorf("optim: step: %w", err)
 	}
+	ar.cur = (ar.cur + 1) % len(ar.grads)
 	a.stats.compute(0, start)
 	return nil
 }

@@ -2,6 +2,7 @@ package optim_test
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/adagrad-go/adagrad/cpu"
@@ -154,4 +155,50 @@ func ExampleAdagrad() {
 	}
 	fmt.Printf("%.4f\n", w)
 	// Output: [0.7716 -1.7716]
+}
+
+// overlapping is the CPU backend claiming that its writes overlap its
+// kernels, which makes the optimizer alternate two gradient buffers.
+type overlapping struct{ *cpu.Backend }
+
+func (overlapping) OverlapsWrites() bool { return true }
+
+// TestDoubleBufferedGradients checks that alternating gradient buffers
+// changes no bit, with tensors skipped on some steps and half-precision
+// transfer switched on midway.
+func TestDoubleBufferedGradients(t *testing.T) {
+	run := func(dev device.Backend) optim.State {
+		defer dev.Close()
+		opt, err := optim.New(dev, []optim.Param{
+			{Name: "a", Init: []float32{1, 2, 3, 4, 5}}, {Name: "b", Init: []float32{-1, 0.5}},
+		}, optim.LR(0.1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for step := range 7 {
+			if step == 4 {
+				if err := opt.SetGradPrecision(device.BFloat16); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if step%3 != 1 {
+				opt.SetGrad("a", []float32{1, -2, float32(step), 0.5, 3})
+			}
+			if step%2 == 0 {
+				opt.SetGrad("b", []float32{float32(step) / 3, 1})
+			}
+			if err := opt.Step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st, err := opt.State()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	single, double := run(cpu.New()), run(overlapping{cpu.New()})
+	if !reflect.DeepEqual(single, double) {
+		t.Errorf("double-buffered gradients changed the result:\n%+v\n%+v", single, double)
+	}
 }

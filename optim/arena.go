@@ -11,15 +11,21 @@ import (
 // arena holds every tensor of one dtype: one device buffer per role and one
 // host staging slice for gradients, each tensor a view at its offset.
 type arena struct {
-	dt                 device.DType
-	n                  int
-	tensors            []*tensor // in buffer order
-	param, grad, accum device.Buffer
-	grad32             []float32
-	grad64             []float64
-	gradDT             device.DType   // the device gradient buffer's: the arena's, or a half type
-	grad16             []uint16       // half-precision staging, when gradDT is one
-	ranges             []device.Range // reused by every Step
+	dt           device.DType
+	n            int
+	tensors      []*tensor // in buffer order
+	param, accum device.Buffer
+	// grads holds the device gradient buffer, or two used in turn on a
+	// backend whose writes overlap its kernels (device.Overlapper), so
+	// that the next step's upload never lands in the buffer the running
+	// step reads.
+	grads  []device.Buffer
+	cur    int // the grads entry the next step uses
+	grad32 []float32
+	grad64 []float64
+	gradDT device.DType   // the device gradient buffer's: the arena's, or a half type
+	grad16 []uint16       // half-precision staging, when gradDT is one
+	ranges []device.Range // reused by every Step
 }
 
 // align is the element alignment of every tensor in an arena: 16 bytes for
@@ -39,10 +45,13 @@ func newArena(dev device.Backend, dt device.DType, ts []*tensor) (a *arena, err 
 			a.free(dev)
 		}
 	}()
-	for _, b := range []*device.Buffer{&a.param, &a.grad, &a.accum} {
+	for _, b := range []*device.Buffer{&a.param, &a.accum} {
 		if *b, err = dev.Alloc(dt, a.n); err != nil {
 			return nil, err
 		}
+	}
+	if a.grads, err = allocGrads(dev, dt, a.n); err != nil {
+		return nil, err
 	}
 	if dt == device.Float32 {
 		a.grad32 = make([]float32, a.n)
@@ -57,11 +66,47 @@ func newArena(dev device.Backend, dt device.DType, ts []*tensor) (a *arena, err 
 func (a *arena) free(dev device.Backend) error {
 	f, ok := dev.(device.Freer)
 	var errs []error
-	for _, b := range []*device.Buffer{&a.param, &a.grad, &a.accum} {
+	for _, b := range []*device.Buffer{&a.param, &a.accum} {
 		if *b != nil && ok {
 			errs = append(errs, f.Free(*b))
 		}
 		*b = nil
+	}
+	errs = append(errs, freeBuffers(dev, a.grads))
+	a.grads = nil
+	return errors.Join(errs...)
+}
+
+// allocGrads allocates the gradient buffers of an arena: two on a backend
+// whose writes overlap its kernels, else one.
+func allocGrads(dev device.Backend, dt device.DType, n int) ([]device.Buffer, error) {
+	count := 1
+	if o, ok := dev.(device.Overlapper); ok && o.OverlapsWrites() {
+		count = 2
+	}
+	grads := make([]device.Buffer, 0, count)
+	for range count {
+		b, err := dev.Alloc(dt, n)
+		if err != nil {
+			freeBuffers(dev, grads)
+			return nil, err
+		}
+		grads = append(grads, b)
+	}
+	return grads, nil
+}
+
+// freeBuffers frees bufs where the backend can free single buffers.
+func freeBuffers(dev device.Backend, bufs []device.Buffer) error {
+	f, ok := dev.(device.Freer)
+	if !ok {
+		return nil
+	}
+	var errs []error
+	for _, b := range bufs {
+		if b != nil {
+			errs = append(errs, f.Free(b))
+		}
 	}
 	return errors.Join(errs...)
 }

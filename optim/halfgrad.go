@@ -30,14 +30,12 @@ func (a *Adagrad) SetGradPrecision(dt device.DType) error {
 		if ar.dt != device.Float32 || ar.gradDT == dt {
 			continue
 		}
-		buf, err := a.dev.Alloc(dt, ar.n)
+		grads, err := allocGrads(a.dev, dt, ar.n)
 		if err != nil {
 			return fmt.Errorf("optim: gradient buffer of %d %v: %w", ar.n, dt, err)
 		}
-		if f, ok := a.dev.(device.Freer); ok {
-			f.Free(ar.grad)
-		}
-		ar.grad, ar.gradDT = buf, dt
+		freeBuffers(a.dev, ar.grads)
+		ar.grads, ar.cur, ar.gradDT = grads, 0, dt
 		if dt.Half() && ar.grad16 == nil {
 			ar.grad16 = make([]uint16, ar.n)
 		}

@@ -9,9 +9,13 @@
 //	dev, err := device.Open("cuda:0")
 //
 // Each backend owns one context on one locked OS thread; callers may use it
-// from any goroutine. Gradients go to the device through page-locked
-// staging buffers with asynchronous copies on the backend's stream. One
-// launch per step covers every range of a dtype.
+// from any goroutine. Gradients go to the device through a ring of
+// page-locked staging buffers with asynchronous copies on a copy stream of
+// their own, ordered against the compute stream by events, so the upload
+// of the next step's gradients overlaps the running step (the optimizer
+// alternates two gradient buffers on this backend: device.Overlapper). One
+// launch per step covers every range of a dtype; float32 parameters also
+// take bfloat16 or float16 gradients (half the bytes on the host link).
 //
 // Building needs CUDA 11.8–12.x headers and libraries (gorgonia.org/cu
 // v0.9.6 does not build against CUDA 13); .ci/cuda-deps fetches Debian's

@@ -23,12 +23,14 @@ type Range struct {
 // Update asks for one fused Adagrad step: for every element i of every range,
 //
 //	g = grad[i]; if Maximize { g = -g }
-//	if WeightDecay != 0 { g = g + WeightDecay*param[i] }
-//	accum[i] = accum[i] + g*g
+//	if WeightDecay != 0 { g = fma(WeightDecay, param[i], g) }
+//	accum[i] = fma(g, g, accum[i])
 //	param[i] = param[i] - (LR*g)/(sqrt(accum[i])+Eps)
 //
-// with every operation rounded to the buffers' dtype and no fused
-// multiply-add, so that all backends agree bitwise.
+// in the buffers' dtype: the two fma are fused multiply-adds rounded once
+// (as PyTorch's own kernels compute these terms), every other operation is
+// rounded on its own, and nothing else is fused, so that all backends agree
+// bitwise.
 type Update struct {
 	Param, Grad, Accum Buffer
 	Ranges             []Range

@@ -5,10 +5,14 @@
 // Per element, at step t (counted per tensor from 1):
 //
 //	g    = grad                          (negated first when Maximize)
-//	g   += WeightDecay * param           (when WeightDecay != 0)
-//	clr  = LR / (1 + (t-1) * LRDecay)
-//	sum += g * g
+//	g   += WeightDecay * param           (when WeightDecay != 0; one fused multiply-add)
+//	clr  = LR / (1 + (t-1) * LRDecay)    (in float64, then rounded to the dtype)
+//	sum += g * g                         (one fused multiply-add)
 //	param -= (clr * g) / (sqrt(sum) + Eps)
+//
+// Every other operation is rounded to the tensor's dtype on its own; the
+// device package's Update states the contract that every backend meets
+// bit for bit.
 //
 // Parameters and accumulators are uploaded once, when the optimizer is made,
 // and stay on the device. All tensors of one dtype share one device buffer

@@ -34,13 +34,15 @@ type Backend struct {
 	mod       cu.Module
 	fn        map[device.DType]cu.Function // adagrad_*, by gradient dtype (half ones for float32 parameters)
 	rowsFn    map[device.DType]cu.Function // adagrad_rows_f32, adagrad_rows_f64
+	gather    map[device.DType]cu.Function // gather_rows_f32, gather_rows_f64
 	stage     *stager
 	// Device scratch, two of each used in turn so that the next launch's
 	// upload overlaps the current launch: range tables, and the rows and
 	// values of row-sparse launches.
-	tables, rows, vals [2]scratch
-	tableFlip, rowFlip int
-	buffers            map[*buffer]struct{}
+	tables, rows, vals   [2]scratch
+	gatherRows, gathered scratch // ReadRows: the row indices in, the rows out
+	tableFlip, rowFlip   int
+	buffers              map[*buffer]struct{}
 }
 
 var (
@@ -66,6 +68,7 @@ func Open(ordinal int) (*Backend, error) {
 		return nil, fmt.Errorf("%w: no CUDA device %d (%d present)", device.ErrUnavailable, ordinal, n)
 	}
 	b := &Backend{ordinal: ordinal, fn: map[device.DType]cu.Function{}, rowsFn: map[device.DType]cu.Function{},
+		gather:  map[device.DType]cu.Function{},
 		buffers: map[*buffer]struct{}{}}
 	w, err := startWorker(b.setup)
 	if err != nil {
@@ -149,6 +152,7 @@ func (b *Backend) load() error {
 		{"adagrad_f32", device.Float32, b.fn}, {"adagrad_f64", device.Float64, b.fn},
 		{"adagrad_f32_bf16", device.BFloat16, b.fn}, {"adagrad_f32_f16", device.Float16, b.fn},
 		{"adagrad_rows_f32", device.Float32, b.rowsFn}, {"adagrad_rows_f64", device.Float64, b.rowsFn},
+		{"gather_rows_f32", device.Float32, b.gather}, {"gather_rows_f64", device.Float64, b.gather},
 	} {
 		f, err := b.mod.Function(k.name)
 		if err != nil {
@@ -378,13 +382,15 @@ func (b *Backend) release() error {
 			keep(sc.free())
 		}
 	}
+	keep(b.gatherRows.free())
+	keep(b.gathered.free())
 	if b.stage != nil {
 		keep(b.stage.free())
 		b.stage = nil
 	}
 	if len(b.fn) > 0 {
 		keep(wrap("cuModuleUnload", b.mod.Unload()))
-		b.fn, b.rowsFn = nil, nil
+		b.fn, b.rowsFn, b.gather = nil, nil, nil
 	}
 	if b.copied != (cu.Event{}) {
 		keep(wrap("cuEventDestroy", cu.DestroyEvent(&b.copied)))

@@ -72,26 +72,35 @@ type scratch struct {
 }
 
 // put copies data into the scratch through the staging ring on the copy
-// stream, growing it first when too small. The old memory is freed after
-// both streams drain, since a queued launch may still read it.
+// stream, growing it first when too small.
 func (sc *scratch) put(b *Backend, data []byte) error {
-	if len(data) > sc.n {
-		if sc.ptr != 0 {
-			if err := b.drain(); err != nil {
-				return err
-			}
-			if err := sc.free(); err != nil {
-				return err
-			}
-		}
-		size := max(len(data), 4096)
-		ptr, err := cu.MemAlloc(int64(size))
-		if err != nil {
-			return wrap(fmt.Sprintf("cuMemAlloc(%d bytes)", size), err)
-		}
-		sc.ptr, sc.n = ptr, size
+	if err := sc.grow(b, len(data)); err != nil {
+		return err
 	}
 	return b.copyInto(sc.ptr, data, &sc.use)
+}
+
+// grow makes the scratch hold at least n bytes. The old memory is freed
+// after both streams drain, since a queued launch may still use it.
+func (sc *scratch) grow(b *Backend, n int) error {
+	if n <= sc.n {
+		return nil
+	}
+	if sc.ptr != 0 {
+		if err := b.drain(); err != nil {
+			return err
+		}
+		if err := sc.free(); err != nil {
+			return err
+		}
+	}
+	size := max(n, 4096)
+	ptr, err := cu.MemAlloc(int64(size))
+	if err != nil {
+		return wrap(fmt.Sprintf("cuMemAlloc(%d bytes)", size), err)
+	}
+	sc.ptr, sc.n = ptr, size
+	return nil
 }
 
 func (sc *scratch) free() error {

@@ -130,3 +130,13 @@ kernel void adagrad_rows(global REAL *restrict param, global REAL *restrict accu
 		}
 	}
 }
+
+// Gather (device.RowReader): dst[i*width + w] = src[off + rows[i]*width + w],
+// so that a sparse model reads back only the rows it needs, in one copy.
+kernel void gather_rows(global REAL *restrict dst, global const REAL *restrict src, global const ulong *restrict rows,
+                        ulong off, ulong width, ulong total) {
+	for (ulong k = get_global_id(0); k < total; k += get_global_size(0)) {
+		ulong i = k / width;
+		dst[k] = src[off + rows[i] * width + (k - i * width)];
+	}
+}

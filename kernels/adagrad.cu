@@ -193,3 +193,24 @@ extern "C" __global__ void adagrad_rows_f64(double *param, double *accum, const 
                                             u64 width, u64 per_row, u64 units, double lr, double eps, double sign) {
 	adagrad_rows<double>(param, accum, rows, values, off, width, per_row, units, lr, eps, sign);
 }
+
+// Gather (device.RowReader): dst[i*width + w] = src[off + rows[i]*width + w],
+// so that a sparse model reads back only the rows it needs, in one copy.
+template <typename T>
+__device__ void gather_rows(T *__restrict__ dst, const T *__restrict__ src, const u64 *__restrict__ rows, u64 off,
+                            u64 width, u64 total) {
+	const u64 stride = (u64)gridDim.x * blockDim.x;
+	for (u64 k = (u64)blockIdx.x * blockDim.x + threadIdx.x; k < total; k += stride) {
+		const u64 i = k / width;
+		dst[k] = src[off + __ldg(&rows[i]) * width + (k - i * width)];
+	}
+}
+
+extern "C" __global__ void gather_rows_f32(float *dst, const float *src, const u64 *rows, u64 off, u64 width, u64 total) {
+	gather_rows<float>(dst, src, rows, off, width, total);
+}
+
+extern "C" __global__ void gather_rows_f64(double *dst, const double *src, const u64 *rows, u64 off, u64 width,
+                                           u64 total) {
+	gather_rows<double>(dst, src, rows, off, width, total);
+}

@@ -25,12 +25,13 @@ type Backend struct {
 	progs  []*cl.Program
 	kernel map[device.DType]*cl.Kernel // adagrad, by gradient dtype (half ones for float parameters)
 	rowsK  map[device.DType]*cl.Kernel // adagrad_rows, by dtype
+	gather map[device.DType]*cl.Kernel // gather_rows, by dtype
 	local  int                         // work-group size
 	// Range tables of the last launch, and the rows and values of the last
 	// row-sparse launch, grown as needed.
-	meta, coef, rows, vals     *cl.MemObject
-	metaN, coefN, rowsN, valsN int // capacity in bytes
-	buffers                    map[*buffer]struct{}
+	meta, coef, rows, vals, gathered      *cl.MemObject
+	metaN, coefN, rowsN, valsN, gatheredN int // capacity in bytes
+	buffers                               map[*buffer]struct{}
 }
 
 var (
@@ -65,7 +66,8 @@ func Open(platform, dev int) (*Backend, error) {
 	if !info.roundedDivSqrt {
 		return nil, fmt.Errorf("%w: %s: %w", device.ErrUnavailable, info.name, ErrRounding)
 	}
-	b := &Backend{info: *info, kernel: map[device.DType]*cl.Kernel{}, rowsK: map[device.DType]*cl.Kernel{}, buffers: map[*buffer]struct{}{}}
+	b := &Backend{info: *info, kernel: map[device.DType]*cl.Kernel{}, rowsK: map[device.DType]*cl.Kernel{},
+		gather: map[device.DType]*cl.Kernel{}, buffers: map[*buffer]struct{}{}}
 	if err := b.init(); err != nil {
 		b.release()
 		return nil, err
@@ -131,7 +133,7 @@ func (b *Backend) buildSource(src string, dt device.DType, defines string) error
 	}
 	names := map[string]map[device.DType]*cl.Kernel{"adagrad": b.kernel}
 	if !dt.Half() {
-		names["adagrad_rows"] = b.rowsK
+		names["adagrad_rows"], names["gather_rows"] = b.rowsK, b.gather
 	}
 	for name, into := range names {
 		k, err := prog.CreateKernel(name)
@@ -367,13 +369,13 @@ func (b *Backend) release() {
 		x.release()
 	}
 	b.buffers = nil
-	for _, m := range []*cl.MemObject{b.meta, b.coef, b.rows, b.vals} {
+	for _, m := range []*cl.MemObject{b.meta, b.coef, b.rows, b.vals, b.gathered} {
 		if m != nil {
 			m.Release()
 		}
 	}
-	b.meta, b.coef, b.rows, b.vals = nil, nil, nil, nil
-	for _, ks := range []map[device.DType]*cl.Kernel{b.kernel, b.rowsK} {
+	b.meta, b.coef, b.rows, b.vals, b.gathered = nil, nil, nil, nil, nil
+	for _, ks := range []map[device.DType]*cl.Kernel{b.kernel, b.rowsK, b.gather} {
 		for dt, k := range ks {
 			k.Release()
 			delete(ks, dt)

@@ -48,3 +48,43 @@ func (b *Backend) AdagradRows(u device.RowUpdate) error {
 	}
 	return b.enqueue(k, units)
 }
+
+var _ device.RowReader = (*Backend)(nil)
+
+// ReadRows gathers the rows on the device (gather_rows) and reads them back
+// in one copy.
+func (b *Backend) ReadRows(dst any, src device.Buffer, off, width int, rows []int64) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	xs, err := b.own(src)
+	if err != nil {
+		return err
+	}
+	if err := device.CheckRows(dst, src, off, width, rows); err != nil {
+		return err
+	}
+	ptr, n := hostBytes(dst)
+	if n == 0 {
+		return nil
+	}
+	if err := b.upload(&b.rows, &b.rowsN, launch.Rows(rows)); err != nil {
+		return err
+	}
+	if err := b.grow(&b.gathered, &b.gatheredN, n); err != nil {
+		return err
+	}
+	total := len(rows) * width
+	k := b.gather[src.DType()]
+	if err := k.SetArgs(b.gathered, xs[0].mem, b.rows, uint64(off), uint64(width), uint64(total)); err != nil {
+		return wrap("clSetKernelArg", err)
+	}
+	if err := b.enqueue(k, total); err != nil {
+		return err
+	}
+	ev, err := b.queue.EnqueueReadBuffer(b.gathered, true, 0, n, ptr, nil)
+	if err != nil {
+		return wrap("clEnqueueReadBuffer", err)
+	}
+	ev.Release()
+	return nil
+}

@@ -58,22 +58,32 @@ func (b *Backend) enqueue(k *cl.Kernel, units int) error {
 // upload writes a small table into *mem, growing it when too small. The
 // write blocks, so the host slice is free again on return.
 func (b *Backend) upload(mem **cl.MemObject, capacity *int, data []byte) error {
-	if *mem == nil || *capacity < len(data) {
-		if *mem != nil {
-			(*mem).Release()
-			*mem = nil
-		}
-		size := max(len(data), 256)
-		m, err := b.ctx.CreateEmptyBuffer(cl.MemReadOnly, size)
-		if err != nil {
-			return wrap(fmt.Sprintf("clCreateBuffer(%d bytes)", size), err)
-		}
-		*mem, *capacity = m, size
+	if err := b.grow(mem, capacity, len(data)); err != nil {
+		return err
 	}
 	ev, err := b.queue.EnqueueWriteBuffer(*mem, true, 0, len(data), unsafe.Pointer(&data[0]), nil)
 	if err != nil {
 		return wrap("clEnqueueWriteBuffer", err)
 	}
 	ev.Release()
+	return nil
+}
+
+// grow makes *mem a buffer of at least size bytes. Commands queued on the
+// old one still run: OpenCL frees a buffer only once they are done.
+func (b *Backend) grow(mem **cl.MemObject, capacity *int, size int) error {
+	if *mem != nil && *capacity >= size {
+		return nil
+	}
+	if *mem != nil {
+		(*mem).Release()
+		*mem = nil
+	}
+	size = max(size, 256)
+	m, err := b.ctx.CreateEmptyBuffer(cl.MemReadWrite, size)
+	if err != nil {
+		return wrap(fmt.Sprintf("clCreateBuffer(%d bytes)", size), err)
+	}
+	*mem, *capacity = m, size
 	return nil
 }

@@ -76,6 +76,7 @@ func checkAdagradPTX(t *testing.T, arch int, ptx string) {
 	for _, want := range []string{
 		".entry adagrad_f32(", ".entry adagrad_f64(", ".entry adagrad_f32_bf16(", ".entry adagrad_f32_f16(",
 		".entry adagrad_rows_f32(", ".entry adagrad_rows_f64(", "cvt.f32.f16",
+		".entry gather_rows_f32(", ".entry gather_rows_f64(",
 		"div.rn.f32", "sqrt.rn.f32", "fma.rn.f32",
 		"div.rn.f64", "sqrt.rn.f64", "fma.rn.f64",
 		"ld.global.v4.f32", "st.global.v4.f32", // the float4 path

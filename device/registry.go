@@ -49,12 +49,7 @@ func Register(name string, d Driver) error {
 func Backends() []string {
 	driversMu.RLock()
 	defer driversMu.RUnlock()
-	names := make([]string, 0, len(drivers))
-	for n := range drivers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return backendsLocked()
 }
 
 func driver(name string) (Driver, error) {
@@ -66,21 +61,27 @@ func driver(name string) (Driver, error) {
 	d, ok := drivers[name]
 	if !ok {
 		return nil, fmt.Errorf("%w %q (forgotten import or build tag?); registered: %s",
-			ErrUnknownBackend, name, strings.Join(backendsLocked(), ", "))
+			ErrUnknownBackend, name, registered())
 	}
 	return d, nil
 }
 
+// backendsLocked is Backends for a caller holding driversMu.
 func backendsLocked() []string {
 	names := make([]string, 0, len(drivers))
 	for n := range drivers {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	if len(names) == 0 {
-		return []string{"none"}
-	}
 	return names
+}
+
+// registered names the registered backends for an error message.
+func registered() string {
+	if names := backendsLocked(); len(names) > 0 {
+		return strings.Join(names, ", ")
+	}
+	return "none"
 }
 
 // Resolve turns a spec into the concrete spec that Open would use: "" becomes
@@ -119,8 +120,11 @@ func Resolve(spec string) (string, error) {
 	if _, err := driver("cpu"); err == nil {
 		return "cpu", nil
 	}
+	driversMu.RLock()
+	names := registered()
+	driversMu.RUnlock()
 	return "", fmt.Errorf("%w: auto found no device (%s); registered: %s (forgotten import or build tag?)",
-		ErrUnavailable, strings.Join(tried, "; "), strings.Join(Backends(), ", "))
+		ErrUnavailable, strings.Join(tried, "; "), names)
 }
 
 // Open resolves spec (see Resolve) and opens that device. A spec is a

@@ -10,6 +10,7 @@ import (
 	"gorgonia.org/cu"
 
 	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/internal/launch"
 	"github.com/adagrad-go/adagrad/internal/nvrtc"
 	"github.com/adagrad-go/adagrad/kernels"
 )
@@ -251,7 +252,7 @@ func (b *Backend) Write(dst device.Buffer, off int, src any) error {
 		if _, err := device.CheckWrite(dst, off, src); err != nil {
 			return err
 		}
-		host := hostBytes(src)
+		host := launch.HostBytes(src)
 		if len(host) == 0 {
 			return nil
 		}
@@ -266,7 +267,7 @@ func (b *Backend) Read(dst any, src device.Buffer, off int) error {
 		if _, err := device.CheckWrite(src, off, dst); err != nil {
 			return err
 		}
-		host := hostBytes(dst)
+		host := launch.HostBytes(dst)
 		if len(host) == 0 {
 			return nil
 		}
@@ -276,25 +277,6 @@ func (b *Backend) Read(dst any, src device.Buffer, off int) error {
 		at := xs[0].ptr + cu.DevicePtr(off*src.DType().Size())
 		return wrap("cuMemcpyDtoH", cu.MemcpyDtoH(unsafe.Pointer(&host[0]), at, int64(len(host))))
 	})
-}
-
-// hostBytes views a []float32, []float64 or []uint16 (half bits) as bytes.
-func hostBytes(s any) []byte {
-	switch v := s.(type) {
-	case []float32:
-		if len(v) > 0 {
-			return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 4*len(v))
-		}
-	case []float64:
-		if len(v) > 0 {
-			return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 8*len(v))
-		}
-	case []uint16:
-		if len(v) > 0 {
-			return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 2*len(v))
-		}
-	}
-	return nil
 }
 
 // Copy copies all of src into dst on the device.

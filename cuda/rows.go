@@ -29,7 +29,7 @@ func (b *Backend) AdagradRows(u device.RowUpdate) error {
 		if err := rows.put(b, launch.Rows(u.Indices)); err != nil {
 			return err
 		}
-		if err := vals.put(b, hostBytes(u.Values)); err != nil {
+		if err := vals.put(b, launch.HostBytes(u.Values)); err != nil {
 			return err
 		}
 		perRow := launch.Units(u.Width)
@@ -50,7 +50,7 @@ func (b *Backend) ReadRows(dst any, src device.Buffer, off, width int, rows []in
 		return err
 	}
 	return b.call([]device.Buffer{src}, func(xs []*buffer) error {
-		host := hostBytes(dst)
+		host := launch.HostBytes(dst)
 		if len(host) == 0 {
 			return nil
 		}

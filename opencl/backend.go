@@ -11,6 +11,7 @@ import (
 	"github.com/jgillich/go-opencl/cl"
 
 	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/internal/launch"
 	"github.com/adagrad-go/adagrad/kernels"
 )
 
@@ -225,24 +226,14 @@ func (b *Backend) own(bufs ...device.Buffer) ([]*buffer, error) {
 	return out, nil
 }
 
-// hostBytes returns the address and byte length of a []float32, []float64
-// or []uint16 (half bits), or nil for an empty slice.
+// hostBytes returns the address and byte length of a host slice (see
+// launch.HostBytes), or nil for an empty one.
 func hostBytes(s any) (unsafe.Pointer, int) {
-	switch v := s.(type) {
-	case []float32:
-		if len(v) > 0 {
-			return unsafe.Pointer(&v[0]), 4 * len(v)
-		}
-	case []float64:
-		if len(v) > 0 {
-			return unsafe.Pointer(&v[0]), 8 * len(v)
-		}
-	case []uint16:
-		if len(v) > 0 {
-			return unsafe.Pointer(&v[0]), 2 * len(v)
-		}
+	b := launch.HostBytes(s)
+	if len(b) == 0 {
+		return nil, 0
 	}
-	return nil, 0
+	return unsafe.Pointer(&b[0]), len(b)
 }
 
 // Write copies src into dst at element off; it returns once the device has

@@ -1,5 +1,6 @@
 // Package launch encodes what the GPU kernels of package kernels read
-// besides the tensors: the range tables of device.Update and the row
+// besides the tensors, and views host slices as the bytes a device copy
+// takes: the range tables of device.Update and the row
 // indices of device.RowUpdate, with every coefficient rounded to the dtype
 // exactly as the CPU backend rounds it. The CUDA and OpenCL backends share
 // it, so both hand their kernels the same bytes.
@@ -8,6 +9,7 @@ package launch
 import (
 	"encoding/binary"
 	"math"
+	"unsafe"
 
 	"github.com/adagrad-go/adagrad/device"
 )
@@ -69,4 +71,25 @@ func Rows(indices []int64) []byte {
 		b = binary.LittleEndian.AppendUint64(b, uint64(r))
 	}
 	return b
+}
+
+// HostBytes views a host slice of a buffer's elements ([]float32, []float64
+// or []uint16 holding half bits) as its bytes, for copies to and from a
+// device; nil for an empty slice or any other value.
+func HostBytes(s any) []byte {
+	switch v := s.(type) {
+	case []float32:
+		if len(v) > 0 {
+			return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 4*len(v))
+		}
+	case []float64:
+		if len(v) > 0 {
+			return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 8*len(v))
+		}
+	case []uint16:
+		if len(v) > 0 {
+			return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 2*len(v))
+		}
+	}
+	return nil
 }

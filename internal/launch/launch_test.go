@@ -44,3 +44,17 @@ func TestTable(t *testing.T) {
 		t.Errorf("Rows")
 	}
 }
+
+func TestHostBytes(t *testing.T) {
+	for _, c := range []struct {
+		s    any
+		size int
+	}{{[]float32{1, 2, 3}, 12}, {[]float64{1}, 8}, {[]uint16{1, 2}, 4}, {[]float32{}, 0}, {[]int{1}, 0}} {
+		if got := len(HostBytes(c.s)); got != c.size {
+			t.Errorf("HostBytes(%T of %v) has %d bytes, want %d", c.s, c.s, got, c.size)
+		}
+	}
+	if b := HostBytes([]float32{1}); binary.LittleEndian.Uint32(b) != math.Float32bits(1) {
+		t.Errorf("HostBytes does not view the slice's own bytes")
+	}
+}

@@ -35,6 +35,7 @@ import (
 	_ "github.com/adagrad-go/adagrad/cpu"  // always built
 	_ "github.com/adagrad-go/adagrad/cuda" // registers with -tags cuda
 	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/internal/curve"
 	_ "github.com/adagrad-go/adagrad/opencl" // registers with -tags opencl
 	"github.com/adagrad-go/adagrad/optim"
 )
@@ -471,7 +472,7 @@ func writePNG(path string, rows []row) error {
 		if err != nil {
 			return err
 		}
-		col := plotutilColor(i)
+		col := curve.Color(i)
 		line.Color, points.Color = col, col
 		p.Add(line, points)
 		p.Legend.Add(spec+" step", line, points)

@@ -67,7 +67,7 @@ func (s Set) WritePNG(path, title, ylabel string) error {
 		if err != nil {
 			return fmt.Errorf("curve %q: %w", c.Name, err)
 		}
-		line.Color = palette[i%len(palette)]
+		line.Color = Color(i)
 		line.Width = vg.Points(1.5)
 		p.Add(line)
 		p.Legend.Add(c.Name, line)

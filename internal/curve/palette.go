@@ -8,3 +8,6 @@ var palette = []color.Color{
 	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
 	color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
 }
+
+// Color is the i-th colour of the plots' palette, repeating.
+func Color(i int) color.Color { return palette[i%len(palette)] }

@@ -117,27 +117,31 @@ func deviceValue(d C.cl_device_id, param C.cl_device_info, dst unsafe.Pointer, s
 }
 
 func deviceString(d C.cl_device_id, param C.cl_device_info) (string, error) {
-	var n C.size_t
-	if rc := C.clGetDeviceInfo(d, param, 0, nil, &n); rc != C.CL_SUCCESS || n == 0 {
-		return "", codeError("clGetDeviceInfo", rc)
-	}
-	buf := C.malloc(n)
-	defer C.free(buf)
-	if rc := C.clGetDeviceInfo(d, param, n, buf, nil); rc != C.CL_SUCCESS {
-		return "", codeError("clGetDeviceInfo", rc)
-	}
-	return strings.TrimSpace(C.GoString((*C.char)(buf))), nil
+	return infoString("clGetDeviceInfo", func(size C.size_t, buf unsafe.Pointer, ret *C.size_t) C.cl_int {
+		return C.clGetDeviceInfo(d, param, size, buf, ret)
+	})
 }
 
 func platformString(p C.cl_platform_id, param C.cl_platform_info) (string, error) {
+	return infoString("clGetPlatformInfo", func(size C.size_t, buf unsafe.Pointer, ret *C.size_t) C.cl_int {
+		return C.clGetPlatformInfo(p, param, size, buf, ret)
+	})
+}
+
+// infoString asks an OpenCL info query for a string: first its size, then
+// its bytes.
+func infoString(op string, get func(size C.size_t, buf unsafe.Pointer, ret *C.size_t) C.cl_int) (string, error) {
 	var n C.size_t
-	if rc := C.clGetPlatformInfo(p, param, 0, nil, &n); rc != C.CL_SUCCESS || n == 0 {
-		return "", codeError("clGetPlatformInfo", rc)
+	if rc := get(0, nil, &n); rc != C.CL_SUCCESS {
+		return "", codeError(op, rc)
+	}
+	if n == 0 {
+		return "", nil
 	}
 	buf := C.malloc(n)
 	defer C.free(buf)
-	if rc := C.clGetPlatformInfo(p, param, n, buf, nil); rc != C.CL_SUCCESS {
-		return "", codeError("clGetPlatformInfo", rc)
+	if rc := get(n, buf, nil); rc != C.CL_SUCCESS {
+		return "", codeError(op, rc)
 	}
 	return strings.TrimSpace(C.GoString((*C.char)(buf))), nil
 }

@@ -124,17 +124,19 @@ func (m *model) runWith(dev device.Backend, setup func(*optim.Adagrad) error) (*
 	if err := m.runSteps(opt, 0, modelSteps); err != nil {
 		return nil, err
 	}
-	return m.read(opt)
+	return readResult(opt)
 }
 
-func (m *model) read(opt *optim.Adagrad) (*result, error) {
+// readResult reads every tensor's parameters and accumulator back, in the
+// order given to New.
+func readResult(opt *optim.Adagrad) (*result, error) {
 	r := &result{}
-	for k, v := range m.init {
-		p, s := zeros(m.dt, len(v)), zeros(m.dt, len(v))
-		if err := opt.Read(m.name(k), p); err != nil {
+	for _, t := range opt.Tensors() {
+		p, s := zeros(t.DType, t.Len), zeros(t.DType, t.Len)
+		if err := opt.Read(t.Name, p); err != nil {
 			return nil, err
 		}
-		if err := opt.ReadAccum(m.name(k), s); err != nil {
+		if err := opt.ReadAccum(t.Name, s); err != nil {
 			return nil, err
 		}
 		r.param = append(r.param, widen(p))

@@ -121,18 +121,11 @@ func runOracle(dev device.Backend, c *oracleCase) (*oracleResult, error) {
 			return nil, fmt.Errorf("step %d: %w", step, err)
 		}
 	}
-	for _, p := range params {
-		n := len(widen(p.Init))
-		pv, sv := zeros(dt, n), zeros(dt, n)
-		if err := opt.Read(p.Name, pv); err != nil {
-			return nil, err
-		}
-		if err := opt.ReadAccum(p.Name, sv); err != nil {
-			return nil, err
-		}
-		res.param = append(res.param, widen(pv))
-		res.sum = append(res.sum, widen(sv))
+	read, err := readResult(opt)
+	if err != nil {
+		return nil, err
 	}
+	res.param, res.sum = read.param, read.sum
 	return res, nil
 }
 

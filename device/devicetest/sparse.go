@@ -127,18 +127,7 @@ func (m *sparseModel) run(dev device.Backend) (*result, error) {
 			return nil, fmt.Errorf("step %d: %w", s, err)
 		}
 	}
-	r := &result{}
-	for k, v := range m.init {
-		p, sum := zeros(m.dt, len(v)), zeros(m.dt, len(v))
-		if err := opt.Read(m.name(k), p); err != nil {
-			return nil, err
-		}
-		if err := opt.ReadAccum(m.name(k), sum); err != nil {
-			return nil, err
-		}
-		r.param, r.sum = append(r.param, widen(p)), append(r.sum, widen(sum))
-	}
-	return r, nil
+	return readResult(opt)
 }
 
 func (m *sparseModel) reference() *result {

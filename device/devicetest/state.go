@@ -46,7 +46,7 @@ func testState(t *testing.T, open Opener) {
 			if err := m.runSteps(resumed, 3, modelSteps); err != nil {
 				t.Fatal(err)
 			}
-			got, err := m.read(resumed)
+			got, err := readResult(resumed)
 			if err != nil {
 				t.Fatal(err)
 			}

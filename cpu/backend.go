@@ -8,22 +8,24 @@ import (
 	"github.com/adagrad-go/adagrad/device"
 )
 
-// Backend runs Adagrad on the host CPU. The zero value is not usable; call
-// New.
+// Backend runs the update rules on the host CPU. The zero value is not
+// usable; call New.
 type Backend struct {
-	mu      sync.Mutex
-	closed  bool
-	buffers map[*buffer]struct{}
+	mu    sync.Mutex
+	track device.Tracker
+	caps  device.Capabilities
 }
 
 var (
-	_ device.Backend = (*Backend)(nil)
-	_ device.Freer   = (*Backend)(nil)
-	_ device.Copier  = (*Backend)(nil)
+	_ device.Backend   = (*Backend)(nil)
+	_ device.Updater   = (*Backend)(nil)
+	_ device.RowReader = (*Backend)(nil)
+	_ device.Freer     = (*Backend)(nil)
+	_ device.Copier    = (*Backend)(nil)
 )
 
 // New returns a CPU backend.
-func New() *Backend { return &Backend{buffers: map[*buffer]struct{}{}} }
+func New() *Backend { return &Backend{caps: capabilities()} }
 
 func (c *Backend) String() string {
 	if SIMD() != "" {
@@ -32,50 +34,64 @@ func (c *Backend) String() string {
 	return fmt.Sprintf("cpu (%d threads)", runtime.GOMAXPROCS(0))
 }
 
-// Alloc returns a zeroed buffer of n elements.
+// Capabilities: every dtype, every rule in both forms, gather, copy and
+// free. Writes do not overlap updates: every call has finished when it
+// returns.
+func (c *Backend) Capabilities() device.Capabilities { return capabilities() }
+
+func capabilities() device.Capabilities {
+	caps := device.Capabilities{
+		DTypes: []device.DType{device.Float32, device.Float64, device.BFloat16, device.Float16},
+		Gather: true, Copy: true, Free: true,
+	}
+	for _, r := range device.Rules() {
+		if _, ok := ruleKernels[r]; ok {
+			caps.Rules = append(caps.Rules, device.RuleSupport{Rule: r, DTypes: []device.DType{device.Float32, device.Float64}, Rows: true})
+		}
+	}
+	return caps
+}
+
+// buffer is host memory; the slice of its dtype is set while it is live
+// (u16 holds the raw bits of BFloat16 and Float16).
+type buffer struct {
+	device.BufferHeader
+	f32 []float32
+	f64 []float64
+	u16 []uint16
+}
+
+func (b *buffer) release() { b.f32, b.f64, b.u16 = nil, nil, nil }
+
+// Alloc returns a zeroed buffer of n elements. A size larger than the
+// machine's memory is refused with device.ErrOutOfMemory before Go's
+// allocator would end the process.
 func (c *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
-	if !dt.Valid() {
-		return nil, fmt.Errorf("%w: cannot allocate %v", device.ErrDType, dt)
-	}
-	if n < 0 {
-		return nil, fmt.Errorf("%w: negative length %d", device.ErrRange, n)
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
-		return nil, device.ErrClosed
+	h, err := c.track.NewHeader(c.caps, dt, n, 0)
+	if err != nil {
+		return nil, err
 	}
-	b := &buffer{owner: c, dt: dt, n: n}
-	switch {
-	case dt == device.Float32:
+	if mem := physicalMemory(); mem > 0 && h.Bytes() > mem {
+		return nil, fmt.Errorf("%w: %d bytes for %d %v, the machine has %d", device.ErrOutOfMemory, h.Bytes(), n, dt, mem)
+	}
+	b := &buffer{BufferHeader: h}
+	switch dt {
+	case device.Float32:
 		b.f32 = make([]float32, n)
-	case dt == device.Float64:
+	case device.Float64:
 		b.f64 = make([]float64, n)
 	default:
 		b.u16 = make([]uint16, n)
 	}
-	c.buffers[b] = struct{}{}
+	c.track.Adopt(b)
 	return b, nil
 }
 
-// own checks that the backend is open and that every buffer is one of its
-// live buffers. The caller holds c.mu.
+// own is device.Own for this backend's buffers; the caller holds c.mu.
 func (c *Backend) own(bufs ...device.Buffer) ([]*buffer, error) {
-	if c.closed {
-		return nil, device.ErrClosed
-	}
-	out := make([]*buffer, len(bufs))
-	for i, b := range bufs {
-		cb, ok := b.(*buffer)
-		if !ok || cb.owner != c {
-			if ok && cb.owner == nil {
-				return nil, fmt.Errorf("%w: buffer was freed", device.ErrClosed)
-			}
-			return nil, device.ErrForeignBuffer
-		}
-		out[i] = cb
-	}
-	return out, nil
+	return device.Own[*buffer](&c.track, bufs...)
 }
 
 // Write copies src into dst at element off.
@@ -86,7 +102,7 @@ func (c *Backend) Write(dst device.Buffer, off int, src any) error {
 	if err != nil {
 		return err
 	}
-	if _, err := device.CheckWrite(dst, off, src); err != nil {
+	if _, err := device.CheckCopy(dst, off, src); err != nil {
 		return err
 	}
 	switch s := src.(type) {
@@ -108,7 +124,7 @@ func (c *Backend) Read(dst any, src device.Buffer, off int) error {
 	if err != nil {
 		return err
 	}
-	n, err := device.CheckWrite(src, off, dst)
+	n, err := device.CheckCopy(src, off, dst)
 	if err != nil {
 		return err
 	}
@@ -131,11 +147,14 @@ func (c *Backend) Copy(dst, src device.Buffer) error {
 	if err != nil {
 		return err
 	}
+	if dst == nil || src == nil {
+		return fmt.Errorf("%w: nil buffer", device.ErrForeignBuffer)
+	}
 	if dst.DType() != src.DType() || dst.Len() != src.Len() {
 		return fmt.Errorf("%w: copy of %d %v into %d %v", device.ErrDType, src.Len(), src.DType(), dst.Len(), dst.DType())
 	}
 	d, s := bs[0], bs[1]
-	switch d.dt {
+	switch d.DType() {
 	case device.Float32:
 		parallelCopy(d.f32, s.f32)
 	case device.Float64:
@@ -146,37 +165,11 @@ func (c *Backend) Copy(dst, src device.Buffer) error {
 	return nil
 }
 
-// Adagrad runs u on all cores and returns when it is done.
-func (c *Backend) Adagrad(u device.Update) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	bs, err := c.own(u.Param, u.Grad, u.Accum)
-	if err != nil {
-		return err
-	}
-	if err := u.Validate(); err != nil {
-		return err
-	}
-	p, g, s := bs[0], bs[1], bs[2]
-	switch {
-	case p.dt == device.Float64:
-		adagradRanges64(p.f64, g.f64, s.f64, u.Ranges)
-	case g.dt.Half():
-		adagradRangesHalf(p.f32, g.u16, g.dt, s.f32, u.Ranges)
-	default:
-		adagradRanges32(p.f32, g.f32, s.f32, u.Ranges)
-	}
-	return nil
-}
-
 // Sync returns at once: every CPU call has finished when it returns.
 func (c *Backend) Sync() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
-		return device.ErrClosed
-	}
-	return nil
+	return c.track.CheckOpen()
 }
 
 // Free releases one buffer.
@@ -187,7 +180,10 @@ func (c *Backend) Free(b device.Buffer) error {
 	if err != nil {
 		return err
 	}
-	delete(c.buffers, bs[0])
+	if b == nil {
+		return fmt.Errorf("%w: nil buffer", device.ErrForeignBuffer)
+	}
+	c.track.Forget(b)
 	bs[0].release()
 	return nil
 }
@@ -196,10 +192,9 @@ func (c *Backend) Free(b device.Buffer) error {
 func (c *Backend) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for b := range c.buffers {
-		b.release()
+	live, _ := c.track.Close()
+	for _, b := range live {
+		b.(*buffer).release()
 	}
-	c.buffers = nil
-	c.closed = true
 	return nil
 }

@@ -4,86 +4,84 @@ import (
 	"math"
 
 	"github.com/adagrad-go/adagrad/device"
-	"github.com/adagrad-go/adagrad/internal/half"
 )
 
-// The reference update for one range (see device.Update). The accumulator
-// and the weight-decay term are fused multiply-adds, rounded once, as in
-// PyTorch's CPU and CUDA kernels; every other operation is rounded on its
-// own. Explicit conversions keep the Go compiler from fusing anything else:
-// the spec lets it fuse x*y+z unless a conversion sits between, and any
-// extra fusion would break bitwise agreement with the GPU kernels.
+// The scalar kernels of each rule (see device.Rule for the formulas). A
+// fused multiply-add appears only where the rule has one; every other
+// operation is rounded to the dtype on its own. Explicit conversions keep
+// the Go compiler from fusing anything else: the spec lets it fuse x*y+z
+// unless a conversion sits between, and any extra fusion would break
+// bitwise agreement with the GPU kernels.
 
-func adagrad32(p, g, s []float32, r device.Range) {
-	lr, eps, wd, sign := float32(r.LR), float32(r.Eps), float32(r.WeightDecay), float32(1)
-	if r.Maximize {
-		sign = -1
+type float interface{ float32 | float64 }
+
+// coefs is a range's coefficients rounded to the dtype; states is the
+// range's state, each sliced to the piece being updated.
+type (
+	coefs[T float]  [device.MaxCoefs]T
+	states[T float] [device.MaxStates][]T
+)
+
+// fma is a*b+c rounded once: fma32 for float32 (Go has no float32 FMA),
+// math.FMA for float64.
+func fma[T float](a, b, c T) T {
+	if x, ok := any(a).(float32); ok {
+		return T(fma32(x, float32(b), float32(c)))
 	}
-	g, s = g[:len(p)], s[:len(p)]
+	return T(math.FMA(float64(a), float64(b), float64(c)))
+}
+
+func sqrt[T float](x T) T { return T(math.Sqrt(float64(x))) }
+
+// adagradDense is device.Adagrad's dense form over one piece:
+// g = sign·grad, g = fma(wd, p, g), sum = fma(g, g, sum),
+// p = p - (lr·g)/(sqrt(sum)+eps).
+func adagradDense[T float](p, g []T, st *states[T], c *coefs[T]) {
+	lr, eps, wd, sign := c[device.CoefLR], c[device.CoefEps], c[device.CoefWeightDecay], c[device.CoefSign]
+	s := st[0][:len(p)]
+	g = g[:len(p)]
 	for i := range p {
-		gi := float32(sign * g[i])
+		gi := T(sign * g[i])
 		if wd != 0 {
-			gi = fma32(wd, p[i], gi)
+			gi = fma(wd, p[i], gi)
 		}
-		si := fma32(gi, gi, s[i])
+		si := fma(gi, gi, s[i])
 		s[i] = si
-		std := float32(float32(math.Sqrt(float64(si))) + eps)
-		p[i] = float32(p[i] - float32(float32(lr*gi)/std))
+		std := T(sqrt(si) + eps)
+		p[i] = T(p[i] - T(T(lr*gi)/std))
 	}
 }
 
-func adagrad64(p, g, s []float64, r device.Range) {
-	lr, eps, wd, sign := r.LR, r.Eps, r.WeightDecay, 1.0
-	if r.Maximize {
-		sign = -1
-	}
-	g, s = g[:len(p)], s[:len(p)]
+// adagradRows is device.Adagrad's row-sparse form, PyTorch's sparse path:
+// the square rounded and then added, the division before the scaling by
+// the learning rate.
+func adagradRows[T float](p, g []T, st *states[T], c *coefs[T]) {
+	lr, eps, sign := c[device.CoefLR], c[device.CoefEps], c[device.CoefSign]
+	s := st[0][:len(p)]
+	g = g[:len(p)]
 	for i := range p {
-		gi := float64(sign * g[i])
-		if wd != 0 {
-			gi = math.FMA(wd, p[i], gi)
-		}
-		si := math.FMA(gi, gi, s[i])
+		gi := T(sign * g[i])
+		si := T(s[i] + T(gi*gi))
 		s[i] = si
-		std := float64(math.Sqrt(si) + eps)
-		p[i] = float64(p[i] - float64(float64(lr*gi)/std))
+		std := T(sqrt(si) + eps)
+		p[i] = T(p[i] - T(lr*T(gi/std)))
 	}
 }
 
-// adagradRanges32 and adagradRanges64 run the update over every range,
-// split into chunks across all cores.
-func adagradRanges32(p, g, s []float32, ranges []device.Range) {
-	forChunks(ranges, func(r device.Range, lo, hi int) { adagrad32Fast(p[lo:hi], g[lo:hi], s[lo:hi], r) })
-}
-
-func adagradRanges64(p, g, s []float64, ranges []device.Range) {
-	forChunks(ranges, func(r device.Range, lo, hi int) { adagrad64Fast(p[lo:hi], g[lo:hi], s[lo:hi], r) })
-}
-
-// halfChunk is how many half-precision gradients are widened at a time,
-// into a buffer that stays in the first-level cache.
-const halfChunk = 2048
-
-// adagradRangesHalf widens BFloat16 or Float16 gradients exactly to float32,
-// a cache-sized piece at a time, and runs the float32 kernel on them.
-func adagradRangesHalf(p []float32, g []uint16, dt device.DType, s []float32, ranges []device.Range) {
-	forChunks(ranges, func(r device.Range, lo, hi int) {
-		var buf [halfChunk]float32
-		for at := lo; at < hi; at += halfChunk {
-			end := min(at+halfChunk, hi)
-			wide := buf[:end-at]
-			// Two loops rather than a function value, so that the
-			// conversions inline.
-			if dt == device.BFloat16 {
-				for i, h := range g[at:end] {
-					wide[i] = half.BF16ToFloat32(h)
-				}
-			} else {
-				for i, h := range g[at:end] {
-					wide[i] = half.F16ToFloat32(h)
-				}
-			}
-			adagrad32Fast(p[at:end], wide, s[at:end], r)
+// epsInside is device.AdagradEpsInside, dense and row-sparse alike:
+// as adagradDense with p = p - (lr·g)/sqrt(sum+eps).
+func epsInside[T float](p, g []T, st *states[T], c *coefs[T]) {
+	lr, eps, wd, sign := c[device.CoefLR], c[device.CoefEps], c[device.CoefWeightDecay], c[device.CoefSign]
+	s := st[0][:len(p)]
+	g = g[:len(p)]
+	for i := range p {
+		gi := T(sign * g[i])
+		if wd != 0 {
+			gi = fma(wd, p[i], gi)
 		}
-	})
+		si := fma(gi, gi, s[i])
+		s[i] = si
+		std := sqrt(T(si + eps))
+		p[i] = T(p[i] - T(T(lr*gi)/std))
+	}
 }

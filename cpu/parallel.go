@@ -17,6 +17,25 @@ type chunk struct {
 	lo, hi int
 }
 
+// rowAlign is the granularity a range may be split at: whole rows for a
+// rule with per-row state (and for the row-sparse pieces, whose ranges
+// carry the row width), else any element.
+func rowAlign(r device.Range) int {
+	if r.Width <= 0 {
+		return 1
+	}
+	if r.Rule == 0 { // a run of touched rows (updateRows)
+		return r.Width
+	}
+	spec, _ := r.Rule.Spec()
+	for _, s := range spec.State {
+		if s.Per == device.PerRow {
+			return r.Width
+		}
+	}
+	return 1
+}
+
 // forChunks calls fn for pieces [lo, hi) that together cover every range
 // exactly once, on up to GOMAXPROCS goroutines. It returns when all are done.
 func forChunks(ranges []device.Range, fn func(r device.Range, lo, hi int)) {
@@ -33,9 +52,11 @@ func forChunks(ranges []device.Range, fn func(r device.Range, lo, hi int)) {
 	}
 	// Chunks of about total/(4*workers) balance uneven ranges without
 	// making the pieces small.
-	size := max(minChunk, total/(4*workers))
+	base := max(minChunk, total/(4*workers))
 	var chunks []chunk
 	for _, r := range ranges {
+		a := rowAlign(r)
+		size := (base + a - 1) / a * a
 		for lo := r.Off; lo < r.Off+r.Len; lo += size {
 			chunks = append(chunks, chunk{r, lo, min(lo+size, r.Off+r.Len)})
 		}

@@ -6,7 +6,7 @@ import (
 	"github.com/adagrad-go/adagrad/device"
 )
 
-func init() { _ = device.Register("cpu", driver{}) }
+func init() { device.Register("cpu", driver{}) }
 
 type driver struct{}
 

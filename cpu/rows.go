@@ -2,36 +2,46 @@ package cpu
 
 import "github.com/adagrad-go/adagrad/device"
 
-var _ device.RowSparse = (*Backend)(nil)
-
-// AdagradRows updates the rows named by u, in parallel chunks of rows.
-func (c *Backend) AdagradRows(u device.RowUpdate) error {
+// UpdateRows updates the rows named by u, in parallel chunks of rows.
+func (c *Backend) UpdateRows(u device.RowUpdate) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	bs, err := c.own(u.Param, u.Accum)
+	bs, err := c.own(append([]device.Buffer{u.Param}, u.State[:]...)...)
 	if err != nil {
 		return err
 	}
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	r := device.Range{LR: u.LR, Eps: u.Eps, Maximize: u.Maximize}
-	w := u.Width
-	// forChunks splits a range of row positions; each piece updates whole rows.
-	forChunks([]device.Range{{Len: len(u.Indices) * max(w, 1)}}, func(_ device.Range, lo, hi int) {
-		for i := lo / max(w, 1); i < hi/max(w, 1); i++ {
-			e := u.Off + int(u.Indices[i])*w
-			if p := bs[0].f32; p != nil {
-				adagrad32Fast(p[e:e+w], u.Values.([]float32)[i*w:(i+1)*w], bs[1].f32[e:e+w], r)
-			} else {
-				adagrad64Fast(bs[0].f64[e:e+w], u.Values.([]float64)[i*w:(i+1)*w], bs[1].f64[e:e+w], r)
-			}
-		}
-	})
+	if err := c.caps.CheckRules(u.Param.DType(), true, u.Range); err != nil {
+		return err
+	}
+	k := ruleKernels[u.Range.Rule]
+	if p := bs[0]; p.DType() == device.Float32 {
+		updateRows(p.f32, u.Values.([]float32), stateOf(bs[1:], (*buffer).slice32), u, k.rows32)
+	} else {
+		updateRows(p.f64, u.Values.([]float64), stateOf(bs[1:], (*buffer).slice64), u, k.rows64)
+	}
 	return nil
 }
 
-var _ device.RowReader = (*Backend)(nil)
+// updateRows runs the row kernel on every touched row, rows split across
+// all cores.
+func updateRows[T float](p, values []T, st [device.MaxStates][]T, u device.RowUpdate, k kernel[T]) {
+	r, w := u.Range, u.Range.Width
+	if w == 0 || len(u.Indices) == 0 {
+		return
+	}
+	c := round[T](r)
+	// forChunks splits the run of touched rows' values; each piece holds
+	// whole rows.
+	forChunks([]device.Range{{Len: len(u.Indices) * w, Width: w}}, func(_ device.Range, lo, hi int) {
+		for i := lo / w; i < hi/w; i++ {
+			e := r.Off + int(u.Indices[i])*w
+			k(p[e:e+w], values[i*w:(i+1)*w], pieceStates(&st, r, e, e+w), c)
+		}
+	})
+}
 
 // ReadRows gathers rows of the tensor at off into dst.
 func (c *Backend) ReadRows(dst any, src device.Buffer, off, width int, rows []int64) error {
@@ -40,6 +50,9 @@ func (c *Backend) ReadRows(dst any, src device.Buffer, off, width int, rows []in
 	bs, err := c.own(src)
 	if err != nil {
 		return err
+	}
+	if src == nil {
+		return device.ErrForeignBuffer
 	}
 	if err := device.CheckRows(dst, src, off, width, rows); err != nil {
 		return err

@@ -6,8 +6,6 @@ import (
 	"os"
 
 	"golang.org/x/sys/cpu"
-
-	"github.com/adagrad-go/adagrad/device"
 )
 
 //go:noescape
@@ -28,30 +26,28 @@ func SIMD() string {
 	return ""
 }
 
-// adagrad32Fast runs the vector kernel over the longest multiple of 8 and
-// the scalar loop over the tail; both compute the same bits.
-func adagrad32Fast(p, g, s []float32, r device.Range) {
+// adagradDense32Fast runs device.Adagrad's dense form with the vector
+// kernel over the longest multiple of 8 elements and the scalar loop over
+// the tail; both compute the same bits. The kernel reads the first four
+// coefficients: lr, eps, weight decay, sign.
+func adagradDense32Fast(p, g []float32, st *states[float32], c *coefs[float32]) {
 	n := len(p) &^ 7
 	if simd && n > 0 {
-		c := [4]float32{float32(r.LR), float32(r.Eps), float32(r.WeightDecay), 1}
-		if r.Maximize {
-			c[3] = -1
-		}
-		adagrad32AVX2(&p[0], &g[0], &s[0], n, &c)
-		p, g, s = p[n:], g[n:len(p)], s[n:len(p)]
+		s := st[0]
+		adagrad32AVX2(&p[0], &g[0], &s[0], n, (*[4]float32)(c[:4]))
+		tail := states[float32]{s[n:]}
+		p, g, st = p[n:], g[n:len(p)], &tail
 	}
-	adagrad32(p, g, s, r)
+	adagradDense(p, g, st, c)
 }
 
-func adagrad64Fast(p, g, s []float64, r device.Range) {
+func adagradDense64Fast(p, g []float64, st *states[float64], c *coefs[float64]) {
 	n := len(p) &^ 3
 	if simd && n > 0 {
-		c := [4]float64{r.LR, r.Eps, r.WeightDecay, 1}
-		if r.Maximize {
-			c[3] = -1
-		}
-		adagrad64AVX2(&p[0], &g[0], &s[0], n, &c)
-		p, g, s = p[n:], g[n:len(p)], s[n:len(p)]
+		s := st[0]
+		adagrad64AVX2(&p[0], &g[0], &s[0], n, (*[4]float64)(c[:4]))
+		tail := states[float64]{s[n:]}
+		p, g, st = p[n:], g[n:len(p)], &tail
 	}
-	adagrad64(p, g, s, r)
+	adagradDense(p, g, st, c)
 }

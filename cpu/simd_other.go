@@ -2,11 +2,13 @@
 
 package cpu
 
-import "github.com/adagrad-go/adagrad/device"
-
 // SIMD names the vector kernels in use: none on this architecture.
 func SIMD() string { return "" }
 
-func adagrad32Fast(p, g, s []float32, r device.Range) { adagrad32(p, g, s, r) }
+func adagradDense32Fast(p, g []float32, st *states[float32], c *coefs[float32]) {
+	adagradDense(p, g, st, c)
+}
 
-func adagrad64Fast(p, g, s []float64, r device.Range) { adagrad64(p, g, s, r) }
+func adagradDense64Fast(p, g []float64, st *states[float64], c *coefs[float64]) {
+	adagradDense(p, g, st, c)
+}

@@ -23,11 +23,11 @@ func TestSIMDMatchesScalar(t *testing.T) {
 		}
 		return rng.NormFloat64() * math.Pow(10, float64(rng.IntN(12)-6))
 	}
-	ranges := []device.Range{
-		{LR: 0.01, Eps: 1e-8},
-		{LR: 0.3, Eps: 0, WeightDecay: 0.5, Maximize: true},
-		{LR: 1.7, Eps: 1e-10, WeightDecay: 1e-4},
-		{LR: 0, Eps: 1, Maximize: true},
+	ranges := [][device.MaxCoefs]float64{
+		{0.01, 1e-8, 0, 1},
+		{0.3, 0, 0.5, -1},
+		{1.7, 1e-10, 1e-4, 1},
+		{0, 1, 0, -1},
 	}
 	const n = 1<<14 + 7
 	for _, r := range ranges {
@@ -39,10 +39,11 @@ func TestSIMDMatchesScalar(t *testing.T) {
 		}
 		wp32, ws32 := append([]float32(nil), p32...), append([]float32(nil), s32...)
 		wp64, ws64 := append([]float64(nil), p64...), append([]float64(nil), s64...)
-		adagrad32(wp32, g32, ws32, r)
-		adagrad32Fast(p32, g32, s32, r)
-		adagrad64(wp64, g64, ws64, r)
-		adagrad64Fast(p64, g64, s64, r)
+		c := device.Range{Coef: r}
+		adagradDense(wp32, g32, &states[float32]{ws32}, round[float32](c))
+		adagradDense32Fast(p32, g32, &states[float32]{s32}, round[float32](c))
+		adagradDense(wp64, g64, &states[float64]{ws64}, round[float64](c))
+		adagradDense64Fast(p64, g64, &states[float64]{s64}, round[float64](c))
 		for i := range n {
 			if !same32(p32[i], wp32[i]) || !same32(s32[i], ws32[i]) {
 				t.Fatalf("float32 %+v element %d: simd p=%v s=%v, scalar p=%v s=%v", r, i, p32[i], s32[i], wp32[i], ws32[i])
@@ -66,12 +67,12 @@ func BenchmarkKernel(b *testing.B) {
 	for i := range g {
 		g[i] = 1
 	}
-	r := device.Range{LR: 0.01, Eps: 1e-8}
+	c := round[float32](device.Range{Coef: [device.MaxCoefs]float64{0.01, 1e-8, 0, 1}})
 	var scalarNs float64
 	b.Run("scalar", func(b *testing.B) {
 		b.SetBytes(20 * n)
 		for b.Loop() {
-			adagrad32(p, g, s, r)
+			adagradDense(p, g, &states[float32]{s}, c)
 		}
 		scalarNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	})
@@ -81,7 +82,7 @@ func BenchmarkKernel(b *testing.B) {
 	b.Run(SIMD(), func(b *testing.B) {
 		b.SetBytes(20 * n)
 		for b.Loop() {
-			adagrad32Fast(p, g, s, r)
+			adagradDense32Fast(p, g, &states[float32]{s}, c)
 		}
 		if scalarNs > 0 {
 			b.ReportMetric(scalarNs/(float64(b.Elapsed().Nanoseconds())/float64(b.N)), "x-scalar")

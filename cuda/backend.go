@@ -19,7 +19,8 @@ import (
 // call runs on the backend's own locked thread (see worker).
 type Backend struct {
 	mu      sync.Mutex
-	closed  bool
+	track   device.Tracker
+	caps    device.Capabilities
 	w       *worker
 	ordinal int
 	name    string
@@ -33,8 +34,8 @@ type Backend struct {
 	// copiedSet: a copy was queued since compute work last waited for one.
 	copiedSet bool
 	mod       cu.Module
-	fn        map[device.DType]cu.Function // adagrad_*, by gradient dtype (half ones for float32 parameters)
-	rowsFn    map[device.DType]cu.Function // adagrad_rows_f32, adagrad_rows_f64
+	update    map[device.DType]cu.Function // update_*, by gradient dtype (half ones for float32 parameters)
+	rowsFn    map[device.DType]cu.Function // update_rows_f32, update_rows_f64
 	gather    map[device.DType]cu.Function // gather_rows_f32, gather_rows_f64
 	stage     *stager
 	// Device scratch, two of each used in turn so that the next launch's
@@ -43,19 +44,33 @@ type Backend struct {
 	tables, rows, vals   [2]scratch
 	gatherRows, gathered scratch // ReadRows: the row indices in, the rows out
 	tableFlip, rowFlip   int
-	buffers              map[*buffer]struct{}
 }
 
 var (
-	_ device.Backend    = (*Backend)(nil)
-	_ device.Freer      = (*Backend)(nil)
-	_ device.Copier     = (*Backend)(nil)
-	_ device.Overlapper = (*Backend)(nil)
+	_ device.Backend   = (*Backend)(nil)
+	_ device.Updater   = (*Backend)(nil)
+	_ device.RowReader = (*Backend)(nil)
+	_ device.Freer     = (*Backend)(nil)
+	_ device.Copier    = (*Backend)(nil)
 )
 
-// OverlapsWrites reports that host→device writes run beside kernels (on a
-// stream of their own), so the optimizer double-buffers gradients.
-func (b *Backend) OverlapsWrites() bool { return true }
+// Capabilities: float32, float64, half gradients, every rule of
+// kernels/adagrad.cu in both forms, gather, copy and free; host→device
+// writes run beside kernels (on a stream of their own), so the optimizer
+// double-buffers gradients.
+func (b *Backend) Capabilities() device.Capabilities { return b.caps }
+
+func capabilities() device.Capabilities {
+	real := []device.DType{device.Float32, device.Float64}
+	caps := device.Capabilities{
+		DTypes: []device.DType{device.Float32, device.Float64, device.BFloat16, device.Float16},
+		Gather: true, Copy: true, Free: true, OverlapsWrites: true,
+	}
+	for _, r := range device.Rules() {
+		caps.Rules = append(caps.Rules, device.RuleSupport{Rule: r, DTypes: real, Rows: true})
+	}
+	return caps
+}
 
 // Open opens CUDA device ordinal: it makes a context on a thread of its
 // own, compiles kernels/adagrad.cu with NVRTC for the device (or takes it
@@ -68,9 +83,8 @@ func Open(ordinal int) (*Backend, error) {
 	if ordinal < 0 || ordinal >= n {
 		return nil, fmt.Errorf("%w: no CUDA device %d (%d present)", device.ErrUnavailable, ordinal, n)
 	}
-	b := &Backend{ordinal: ordinal, fn: map[device.DType]cu.Function{}, rowsFn: map[device.DType]cu.Function{},
-		gather:  map[device.DType]cu.Function{},
-		buffers: map[*buffer]struct{}{}}
+	b := &Backend{ordinal: ordinal, caps: capabilities(), update: map[device.DType]cu.Function{},
+		rowsFn: map[device.DType]cu.Function{}, gather: map[device.DType]cu.Function{}}
 	w, err := startWorker(b.setup)
 	if err != nil {
 		return nil, err
@@ -150,9 +164,9 @@ func (b *Backend) load() error {
 		dt   device.DType
 		into map[device.DType]cu.Function
 	}{
-		{"adagrad_f32", device.Float32, b.fn}, {"adagrad_f64", device.Float64, b.fn},
-		{"adagrad_f32_bf16", device.BFloat16, b.fn}, {"adagrad_f32_f16", device.Float16, b.fn},
-		{"adagrad_rows_f32", device.Float32, b.rowsFn}, {"adagrad_rows_f64", device.Float64, b.rowsFn},
+		{"update_f32", device.Float32, b.update}, {"update_f64", device.Float64, b.update},
+		{"update_f32_bf16", device.BFloat16, b.update}, {"update_f32_f16", device.Float16, b.update},
+		{"update_rows_f32", device.Float32, b.rowsFn}, {"update_rows_f64", device.Float64, b.rowsFn},
 		{"gather_rows_f32", device.Float32, b.gather}, {"gather_rows_f64", device.Float64, b.gather},
 	} {
 		f, err := b.mod.Function(k.name)
@@ -176,71 +190,59 @@ func (b *Backend) String() string {
 }
 
 type buffer struct {
-	owner *Backend
-	dt    device.DType
-	n     int
-	ptr   cu.DevicePtr // 0 for an empty buffer
-	use   usage
+	device.BufferHeader
+	ptr cu.DevicePtr // 0 for an empty buffer
+	use usage
 }
 
-func (x *buffer) DType() device.DType { return x.dt }
-func (x *buffer) Len() int            { return x.n }
-func (x *buffer) bytes() int64        { return int64(x.n * x.dt.Size()) }
+func (x *buffer) bytes() int64 { return x.Bytes() }
 
 // call runs f on the worker thread while holding the backend's lock, after
-// checking that the backend is open and owns bufs.
+// checking that the backend is open and owns bufs (nil ones stay nil).
 func (b *Backend) call(bufs []device.Buffer, f func(xs []*buffer) error) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
-		return device.ErrClosed
-	}
-	xs := make([]*buffer, len(bufs))
-	for i, x := range bufs {
-		ox, ok := x.(*buffer)
-		if !ok || ox.owner != b {
-			if ok && ox.owner == nil {
-				return fmt.Errorf("%w: buffer was freed", device.ErrClosed)
-			}
-			return device.ErrForeignBuffer
-		}
-		xs[i] = ox
+	xs, err := device.Own[*buffer](&b.track, bufs...)
+	if err != nil {
+		return err
 	}
 	return b.w.do(func() error { return f(xs) })
 }
 
 // Alloc returns a zeroed buffer of n elements. Out of device memory is an
-// error that errors.Is matches with cu.OutOfMemory.
+// error that errors.Is matches with device.ErrOutOfMemory and
+// cu.OutOfMemory.
 func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
-	if !dt.Valid() {
-		return nil, fmt.Errorf("%w: cannot allocate %v", device.ErrDType, dt)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	h, err := b.track.NewHeader(b.caps, dt, n, 0)
+	if err != nil {
+		return nil, err
 	}
-	if n < 0 {
-		return nil, fmt.Errorf("%w: negative length %d", device.ErrRange, n)
-	}
-	x := &buffer{owner: b, dt: dt, n: n}
-	err := b.call(nil, func([]*buffer) error {
-		if n > 0 {
-			ptr, err := cu.MemAlloc(x.bytes())
-			if err != nil {
-				return wrap(fmt.Sprintf("cuMemAlloc(%d bytes)", x.bytes()), err)
-			}
-			if err := cu.MemsetD8Async(ptr, 0, x.bytes(), b.stream); err != nil {
-				cu.MemFree(ptr)
-				return wrap("cuMemsetD8Async", err)
-			}
-			x.ptr = ptr
-			if err := b.touched(&x.use); err != nil {
-				x.release()
-				return err
-			}
+	x := &buffer{BufferHeader: h}
+	err = b.w.do(func() error {
+		if n == 0 {
+			return nil
 		}
-		b.buffers[x] = struct{}{} // call holds b.mu
+		ptr, err := cu.MemAlloc(x.bytes())
+		if err != nil {
+			return wrap(fmt.Sprintf("cuMemAlloc(%d bytes)", x.bytes()), err)
+		}
+		if err := cu.MemsetD8Async(ptr, 0, x.bytes(), b.stream); err != nil {
+			cu.MemFree(ptr)
+			return wrap("cuMemsetD8Async", err)
+		}
+		x.ptr = ptr
+		if err := b.touched(&x.use); err != nil {
+			x.release()
+			return err
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	b.track.Adopt(x)
 	return x, nil
 }
 
@@ -249,7 +251,7 @@ func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
 // src has been copied to staging, so src may be reused at once.
 func (b *Backend) Write(dst device.Buffer, off int, src any) error {
 	return b.call([]device.Buffer{dst}, func(xs []*buffer) error {
-		if _, err := device.CheckWrite(dst, off, src); err != nil {
+		if _, err := device.CheckCopy(dst, off, src); err != nil {
 			return err
 		}
 		host := launch.HostBytes(src)
@@ -264,7 +266,7 @@ func (b *Backend) Write(dst device.Buffer, off int, src any) error {
 // all queued work.
 func (b *Backend) Read(dst any, src device.Buffer, off int) error {
 	return b.call([]device.Buffer{src}, func(xs []*buffer) error {
-		if _, err := device.CheckWrite(src, off, dst); err != nil {
+		if _, err := device.CheckCopy(src, off, dst); err != nil {
 			return err
 		}
 		host := launch.HostBytes(dst)
@@ -281,11 +283,14 @@ func (b *Backend) Read(dst any, src device.Buffer, off int) error {
 
 // Copy copies all of src into dst on the device.
 func (b *Backend) Copy(dst, src device.Buffer) error {
-	if dst.DType() != src.DType() || dst.Len() != src.Len() {
-		return fmt.Errorf("%w: copy of %d %v into %d %v", device.ErrDType, src.Len(), src.DType(), dst.Len(), dst.DType())
-	}
 	return b.call([]device.Buffer{dst, src}, func(xs []*buffer) error {
-		if xs[1].n == 0 {
+		if dst == nil || src == nil {
+			return fmt.Errorf("%w: nil buffer", device.ErrForeignBuffer)
+		}
+		if dst.DType() != src.DType() || dst.Len() != src.Len() {
+			return fmt.Errorf("%w: copy of %d %v into %d %v", device.ErrDType, src.Len(), src.DType(), dst.Len(), dst.DType())
+		}
+		if xs[1].Len() == 0 {
 			return nil
 		}
 		if err := b.beforeCompute(); err != nil {
@@ -306,10 +311,13 @@ func (b *Backend) Sync() error {
 // Free releases one buffer, after the work queued on it.
 func (b *Backend) Free(x device.Buffer) error {
 	return b.call([]device.Buffer{x}, func(xs []*buffer) error {
+		if x == nil {
+			return fmt.Errorf("%w: nil buffer", device.ErrForeignBuffer)
+		}
 		if err := b.drain(); err != nil {
 			return err
 		}
-		delete(b.buffers, xs[0]) // call holds b.mu
+		b.track.Forget(x) // call holds b.mu
 		return xs[0].release()
 	})
 }
@@ -322,7 +330,7 @@ func (x *buffer) release() error {
 	if uerr := x.use.destroy(); err == nil {
 		err = uerr
 	}
-	x.ptr, x.owner = 0, nil
+	x.ptr = 0
 	return err
 }
 
@@ -332,10 +340,9 @@ func (x *buffer) release() error {
 func (b *Backend) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
+	if b.track.CheckOpen() != nil {
 		return nil
 	}
-	b.closed = true
 	err := b.w.do(func() error {
 		err := b.drain()
 		if rerr := b.release(); err == nil {
@@ -355,10 +362,10 @@ func (b *Backend) release() error {
 			first = err
 		}
 	}
-	for x := range b.buffers {
-		keep(x.release())
+	live, _ := b.track.Close()
+	for _, x := range live {
+		keep(x.(*buffer).release())
 	}
-	b.buffers = nil
 	for i := range b.tables {
 		for _, sc := range []*scratch{&b.tables[i], &b.rows[i], &b.vals[i]} {
 			keep(sc.free())
@@ -370,9 +377,9 @@ func (b *Backend) release() error {
 		keep(b.stage.free())
 		b.stage = nil
 	}
-	if len(b.fn) > 0 {
+	if len(b.update) > 0 {
 		keep(wrap("cuModuleUnload", b.mod.Unload()))
-		b.fn, b.rowsFn, b.gather = nil, nil, nil
+		b.update, b.rowsFn, b.gather = nil, nil, nil
 	}
 	if b.copied != (cu.Event{}) {
 		keep(wrap("cuEventDestroy", cu.DestroyEvent(&b.copied)))

@@ -11,7 +11,7 @@ import (
 	"github.com/adagrad-go/adagrad/device"
 )
 
-func init() { _ = device.Register("cuda", driver{}) }
+func init() { device.Register("cuda", driver{}) }
 
 type driver struct{}
 

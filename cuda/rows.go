@@ -11,19 +11,21 @@ import (
 	"github.com/adagrad-go/adagrad/internal/launch"
 )
 
-var _ device.RowSparse = (*Backend)(nil)
-
-// AdagradRows uploads the row indices and values (never a dense gradient)
-// and queues one launch of adagrad_rows.
-func (b *Backend) AdagradRows(u device.RowUpdate) error {
-	if err := u.Validate(); err != nil {
-		return err
-	}
-	return b.call([]device.Buffer{u.Param, u.Accum}, func(xs []*buffer) error {
-		if len(u.Indices) == 0 || u.Width == 0 {
-			return nil
+// UpdateRows uploads the row indices and values (never a dense gradient)
+// and queues one launch of update_rows.
+func (b *Backend) UpdateRows(u device.RowUpdate) error {
+	return b.call(append([]device.Buffer{u.Param}, u.State[:]...), func(xs []*buffer) error {
+		if err := u.Validate(); err != nil {
+			return err
 		}
 		dt := u.Param.DType()
+		if err := b.caps.CheckRules(dt, true, u.Range); err != nil {
+			return err
+		}
+		r := u.Range
+		if len(u.Indices) == 0 || r.Width == 0 {
+			return nil
+		}
 		b.rowFlip ^= 1
 		rows, vals := &b.rows[b.rowFlip], &b.vals[b.rowFlip]
 		if err := rows.put(b, launch.Rows(u.Indices)); err != nil {
@@ -32,24 +34,29 @@ func (b *Backend) AdagradRows(u device.RowUpdate) error {
 		if err := vals.put(b, launch.HostBytes(u.Values)); err != nil {
 			return err
 		}
-		perRow := launch.Units(u.Width)
+		perRow := launch.Units(r.Width)
 		units := perRow * len(u.Indices)
-		return b.launch(b.rowsFn[dt], units, []*usage{&xs[0].use, &xs[1].use, &rows.use, &vals.use},
-			uint64(xs[0].ptr), uint64(xs[1].ptr), uint64(rows.ptr), uint64(vals.ptr),
-			uint64(u.Off), uint64(u.Width), uint64(perRow), uint64(units),
-			launch.RealBits(dt, u.LR), launch.RealBits(dt, u.Eps), launch.RealBits(dt, launch.Sign(u.Maximize)))
+		s0, s1 := states(xs[0], xs[1:])
+		args := []uint64{uint64(xs[0].ptr), uint64(s0.ptr), uint64(s1.ptr), uint64(rows.ptr), uint64(vals.ptr),
+			uint64(r.Off), uint64(r.Width), uint64(perRow), uint64(units),
+			uint64(r.Rule), uint64(r.StateOff[0]), uint64(r.StateOff[1])}
+		for _, c := range r.Coef {
+			args = append(args, launch.RealBits(dt, c))
+		}
+		return b.launch(b.rowsFn[dt], units, []*usage{&xs[0].use, &s0.use, &s1.use, &rows.use, &vals.use}, args...)
 	})
 }
-
-var _ device.RowReader = (*Backend)(nil)
 
 // ReadRows gathers the rows on the device (gather_rows) and reads them back
 // in one copy.
 func (b *Backend) ReadRows(dst any, src device.Buffer, off, width int, rows []int64) error {
-	if err := device.CheckRows(dst, src, off, width, rows); err != nil {
-		return err
-	}
 	return b.call([]device.Buffer{src}, func(xs []*buffer) error {
+		if src == nil {
+			return device.ErrForeignBuffer
+		}
+		if err := device.CheckRows(dst, src, off, width, rows); err != nil {
+			return err
+		}
 		host := launch.HostBytes(dst)
 		if len(host) == 0 {
 			return nil

@@ -17,14 +17,18 @@ const (
 	blocksPerSM = 8   // enough resident warps to hide memory latency
 )
 
-// Adagrad queues one launch of kernels/adagrad.cu over every range of u,
-// after a copy of the range table. It returns before the device is done.
-func (b *Backend) Adagrad(u device.Update) error {
-	if err := u.Validate(); err != nil {
-		return err
-	}
-	return b.call([]device.Buffer{u.Param, u.Grad, u.Accum}, func(xs []*buffer) error {
+// Update queues one launch of kernels/adagrad.cu over every range of u,
+// whatever their rules, after a copy of the range table. It returns before
+// the device is done.
+func (b *Backend) Update(u device.Update) error {
+	return b.call(append([]device.Buffer{u.Param, u.Grad}, u.State[:]...), func(xs []*buffer) error {
+		if err := u.Validate(); err != nil {
+			return err
+		}
 		dt := u.Param.DType()
+		if err := b.caps.CheckRules(dt, false, u.Ranges...); err != nil {
+			return err
+		}
 		meta, coef, units := launch.Table(dt, u.Ranges)
 		if units == 0 {
 			return nil
@@ -34,12 +38,26 @@ func (b *Backend) Adagrad(u device.Update) error {
 		if err := table.put(b, append(meta, coef...)); err != nil {
 			return err
 		}
-		return b.launch(b.fn[u.Grad.DType()], units, // the half-gradient kernels are for float32 parameters
-			[]*usage{&xs[0].use, &xs[1].use, &xs[2].use, &table.use},
-			uint64(xs[0].ptr), uint64(xs[1].ptr), uint64(xs[2].ptr),
+		s0, s1 := states(xs[0], xs[2:])
+		uses := []*usage{&xs[0].use, &xs[1].use, &table.use, &s0.use, &s1.use}
+		return b.launch(b.update[u.Grad.DType()], units, // the half-gradient kernels are for float32 parameters
+			uses, uint64(xs[0].ptr), uint64(xs[1].ptr), uint64(s0.ptr), uint64(s1.ptr),
 			uint64(table.ptr), uint64(table.ptr)+uint64(len(meta)),
 			uint64(len(u.Ranges)), uint64(units))
 	})
+}
+
+// states returns state buffers 0 and 1, with the parameters standing in
+// for a state the rules do not have (kernels never touch it).
+func states(param *buffer, state []*buffer) (s0, s1 *buffer) {
+	out := [device.MaxStates]*buffer{}
+	for k := range out {
+		out[k] = param
+		if k < len(state) && state[k] != nil {
+			out[k] = state[k]
+		}
+	}
+	return out[0], out[1]
 }
 
 // launch starts fn over units work items, grid-stride, on the compute

@@ -16,12 +16,12 @@ func (l listDriver) Devices() ([]Info, error)   { return l.infos, l.err }
 // withDrivers swaps the registry for the duration of a test.
 func withDrivers(t *testing.T, ds map[string]Driver) {
 	driversMu.Lock()
-	saved, savedConflicts := drivers, conflicts
-	drivers, conflicts = ds, map[string]error{}
+	saved := drivers
+	drivers = ds
 	driversMu.Unlock()
 	t.Cleanup(func() {
 		driversMu.Lock()
-		drivers, conflicts = saved, savedConflicts
+		drivers = saved
 		driversMu.Unlock()
 	})
 }

@@ -7,32 +7,37 @@ type Buffer interface {
 	Len() int
 }
 
-// Backend is one opened device. Its methods may be called from any goroutine
-// but not concurrently; the optimizer serialises its own calls.
+// Backend is one opened device: memory, ordering and lifetime. Its methods
+// may be called from any goroutine but not concurrently; the optimizer
+// serialises its own calls. What a backend computes is an optional
+// capability (Updater for the update rules, RowReader, Copier, Freer), and
+// what it supports is declared as data by Capabilities, so that callers
+// choose without trial and error.
 //
 // Every method validates its arguments before touching device memory, so a
-// call that returns an error for bad input leaves all buffers unchanged.
+// call that returns an error leaves all buffers unchanged. Backends check in
+// one order (see Tracker): the backend is open, every buffer is a live one
+// of its own, the arguments fit, and only then the work.
 type Backend interface {
 	// Alloc returns a zeroed buffer of n elements.
 	Alloc(dt DType, n int) (Buffer, error)
-	// Write copies src ([]float32 or []float64, matching dst's dtype) into dst
-	// starting at element off.
+	// Write copies src ([]float32, []float64, or []uint16 raw bits for the
+	// half types, matching dst's dtype) into dst starting at element off.
 	Write(dst Buffer, off int, src any) error
-	// Read copies len(dst) elements of src starting at element off into dst
-	// ([]float32 or []float64, matching src's dtype).
+	// Read copies len(dst) elements of src starting at element off into
+	// dst, after all work queued before it.
 	Read(dst any, src Buffer, off int) error
-	// Adagrad runs the fused update over every range of u, in one pass where
-	// the device allows. It may return before the device has finished.
-	Adagrad(u Update) error
 	// Sync waits until all work queued on the device has finished and reports
 	// the first error it raised.
 	Sync() error
 	// Close releases every buffer and the device itself. Later calls return
-	// ErrClosed.
+	// ErrClosed; closing twice is not an error.
 	Close() error
 	// String names the device, for example "cpu (2 threads)" or
 	// "cuda:0 NVIDIA H200".
 	String() string
+	// Capabilities declares what the backend supports.
+	Capabilities() Capabilities
 }
 
 // Freer is an optional capability: a backend that can release one buffer
@@ -46,15 +51,6 @@ type Freer interface {
 // copy bandwidth.
 type Copier interface {
 	Copy(dst, src Buffer) error
-}
-
-// Overlapper is an optional capability: a backend whose Writes run beside
-// its kernels, so that uploading the next step's gradients while the
-// current step runs pays off. The optimizer then alternates two gradient
-// buffers per dtype, so that the upload never lands in the buffer the
-// running kernel reads.
-type Overlapper interface {
-	OverlapsWrites() bool
 }
 
 // Driver opens backends of one kind. Open receives what follows the first

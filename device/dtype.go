@@ -45,6 +45,9 @@ func (d DType) String() string {
 // Valid reports whether d is one of the supported element types.
 func (d DType) Valid() bool { return d >= Float32 && d <= Float16 }
 
+// Real reports whether d is a parameter type: Float32 or Float64.
+func (d DType) Real() bool { return d == Float32 || d == Float64 }
+
 // Half reports whether d is a 16-bit gradient type.
 func (d DType) Half() bool { return d == BFloat16 || d == Float16 }
 

@@ -20,29 +20,25 @@ var autoOrder = []string{"cuda", "opencl"}
 var (
 	driversMu sync.RWMutex
 	drivers   = map[string]Driver{}
-	conflicts = map[string]error{}
 )
 
 // Register makes a driver available under name ("cpu", "cuda", "opencl").
-// Backends call it from init. Registering a nil driver, an empty name, a name
-// with a colon or the same name twice is an error; a name registered twice
-// also makes Open of that name fail, since which driver is meant is unknown.
-func Register(name string, d Driver) error {
+// Backends call it from init. As database/sql's Register does, it panics
+// when the driver is nil or the name is taken, empty, "auto" or has a
+// colon: those are programming errors of the backend, found at start-up.
+func Register(name string, d Driver) {
 	driversMu.Lock()
 	defer driversMu.Unlock()
 	switch {
 	case d == nil:
-		return fmt.Errorf("device: Register %q: nil driver", name)
+		panic(fmt.Sprintf("device: Register %q: nil driver", name))
 	case name == "" || name == "auto" || strings.Contains(name, ":"):
-		return fmt.Errorf("device: Register: invalid backend name %q", name)
+		panic(fmt.Sprintf("device: Register: invalid backend name %q", name))
 	}
 	if _, dup := drivers[name]; dup {
-		err := fmt.Errorf("device: backend %q registered twice", name)
-		conflicts[name] = err
-		return err
+		panic(fmt.Sprintf("device: Register called twice for backend %q", name))
 	}
 	drivers[name] = d
-	return nil
 }
 
 // Backends returns the sorted names of the registered drivers.
@@ -55,9 +51,6 @@ func Backends() []string {
 func driver(name string) (Driver, error) {
 	driversMu.RLock()
 	defer driversMu.RUnlock()
-	if err := conflicts[name]; err != nil {
-		return nil, err
-	}
 	d, ok := drivers[name]
 	if !ok {
 		return nil, fmt.Errorf("%w %q (forgotten import or build tag?); registered: %s",
@@ -88,6 +81,16 @@ func registered() string {
 // $ADAGRAD_DEVICE or "auto", and "auto" becomes the first CUDA device, the
 // first OpenCL GPU, or "cpu", among the registered backends.
 func Resolve(spec string) (string, error) {
+	resolved, err := resolve(spec)
+	if err != nil && strings.TrimSpace(spec) == "" {
+		if env := strings.TrimSpace(os.Getenv(EnvVar)); env != "" {
+			err = fmt.Errorf("%s=%q: %w", EnvVar, env, err)
+		}
+	}
+	return resolved, err
+}
+
+func resolve(spec string) (string, error) {
 	spec = strings.TrimSpace(spec)
 	if spec == "" {
 		spec = strings.TrimSpace(os.Getenv(EnvVar))
@@ -135,6 +138,19 @@ func Open(spec string) (Backend, error) {
 	if err != nil {
 		return nil, err
 	}
+	b, err := open(resolved)
+	if err != nil && strings.TrimSpace(spec) == "" {
+		if env := strings.TrimSpace(os.Getenv(EnvVar)); env != "" {
+			err = fmt.Errorf("%s=%q: %w", EnvVar, env, err)
+		}
+	}
+	if err == nil && resolved != spec {
+		slog.Debug("adagrad: device picked", "spec", spec, "device", b.String())
+	}
+	return b, err
+}
+
+func open(resolved string) (Backend, error) {
 	name, arg, _ := strings.Cut(resolved, ":")
 	d, err := driver(name)
 	if err != nil {
@@ -146,9 +162,6 @@ func Open(spec string) (Backend, error) {
 			err = fmt.Errorf("%w: %s: %w", ErrUnavailable, resolved, err)
 		}
 		return nil, err
-	}
-	if resolved != spec {
-		slog.Debug("adagrad: device picked", "spec", spec, "device", b.String())
 	}
 	return b, nil
 }

@@ -5,72 +5,222 @@ import (
 	"math"
 )
 
-// Range is one contiguous run of elements [Off, Off+Len) that share the
-// coefficients of one Adagrad step. The optimizer merges neighbouring
-// tensors with equal coefficients into one Range, so a model of many tensors
-// usually needs a handful.
+// Range is one contiguous run of parameter elements [Off, Off+Len) updated
+// by one rule with one set of coefficients. The optimizer merges
+// neighbouring tensors with equal coefficients into one Range, so a model
+// of many tensors usually needs a handful.
 type Range struct {
 	Off, Len int
-	// LR is this step's learning rate after decay: lr / (1 + (t-1)*lr_decay),
-	// computed in float64 by the caller and rounded to the buffer's dtype by
-	// the backend.
-	LR          float64
-	Eps         float64
-	WeightDecay float64
-	Maximize    bool
+	Rule     Rule
+	// Coef holds the rule's coefficients (RuleSpec.Coefs) in order, the rest
+	// zero. They are computed in float64 by the caller (the learning rate
+	// after decay, for example) and rounded to the buffers' dtype by the
+	// backend.
+	Coef [MaxCoefs]float64
+	// Width is the row length in elements: needed by rules with per-row
+	// state, and by row-sparse updates.
+	Width int
+	// StateOff[k] is where the range's state starts in state buffer k, for
+	// every state the rule has: element Off+i uses state element
+	// StateOff[k]+i (PerElement) or StateOff[k]+i/Width (PerRow).
+	StateOff [MaxStates]int
 }
 
-// Update asks for one fused Adagrad step: for every element i of every range,
-//
-//	g = grad[i]; if Maximize { g = -g }
-//	if WeightDecay != 0 { g = fma(WeightDecay, param[i], g) }
-//	accum[i] = fma(g, g, accum[i])
-//	param[i] = param[i] - (LR*g)/(sqrt(accum[i])+Eps)
-//
-// in the buffers' dtype: the two fma are fused multiply-adds rounded once
-// (as PyTorch's own kernels compute these terms), every other operation is
-// rounded on its own, and nothing else is fused, so that all backends agree
+// Update asks for one step of the ranges' rules over parameter, gradient
+// and state buffers. Every backend computes each rule exactly as its
+// RuleSpec states, in the buffers' dtype, so that all backends agree
 // bitwise.
 type Update struct {
-	Param, Grad, Accum Buffer
-	Ranges             []Range
+	Param, Grad Buffer
+	State       [MaxStates]Buffer
+	Ranges      []Range
+}
+
+// RowUpdate asks for one row-sparse step on one tensor of Rows × Width
+// elements at Range.Off of the parameter buffer (Range.Len = Rows×Width):
+// row Indices[i] takes gradient Values[i*Width:(i+1)*Width] and the rule's
+// row-sparse form; no other element, parameter or state, changes. The
+// host sends only indices and values, never a dense gradient.
+//
+// Indices must be strictly increasing: the optimizer sums duplicate rows on
+// the host, in the order given (as PyTorch coalesces them), before it calls
+// the backend, so every backend gets the same sums and no two device
+// threads write one row.
+type RowUpdate struct {
+	Param   Buffer
+	State   [MaxStates]Buffer
+	Range   Range
+	Rows    int
+	Indices []int64
+	Values  any // []float32 or []float64 of the parameters' dtype
+}
+
+// Updater is the capability of running update rules: dense (Update) and
+// row-sparse (UpdateRows). Which rules, dtypes and forms a backend runs is
+// declared in its Capabilities; any other is refused with ErrRule. Both
+// may return before the device has finished.
+type Updater interface {
+	Update(u Update) error
+	UpdateRows(u RowUpdate) error
 }
 
 // Validate checks what every backend must check before it touches memory:
-// the param and accum buffers share a dtype and the gradient has it too (or,
-// for float32 parameters, is BFloat16 or Float16: read and widened exactly
-// to float32 before the update), every range lies inside all three, the
-// ranges are sorted and disjoint, and every coefficient is finite and not
-// negative.
+// the buffers' dtypes (the gradient has the parameters' dtype, or for
+// float32 parameters BFloat16 or Float16: read and widened exactly), every
+// range inside the parameter and gradient buffers, sorted and disjoint,
+// every range's state inside its state buffers, and every coefficient
+// valid in the dtype.
 func (u Update) Validate() error {
-	if u.Param == nil || u.Grad == nil || u.Accum == nil {
-		return fmt.Errorf("device: update needs param, grad and accum buffers")
+	if u.Param == nil || u.Grad == nil {
+		return fmt.Errorf("%w: update needs param and grad buffers", ErrForeignBuffer)
 	}
 	dt, gdt := u.Param.DType(), u.Grad.DType()
-	if dt.Half() || u.Accum.DType() != dt || gdt != dt && !(dt == Float32 && gdt.Half()) {
-		return fmt.Errorf("%w: param %v, grad %v, accum %v", ErrDType, dt, gdt, u.Accum.DType())
+	if !dt.Real() || gdt != dt && !(dt == Float32 && gdt.Half()) {
+		return fmt.Errorf("%w: param %v, grad %v", ErrDType, dt, gdt)
 	}
-	n := min(u.Param.Len(), u.Grad.Len(), u.Accum.Len())
+	n := min(u.Param.Len(), u.Grad.Len())
 	end := 0
 	for i, r := range u.Ranges {
-		if r.Off < end || r.Len < 0 || r.Off > n-r.Len {
-			return fmt.Errorf("%w: range %d [%d,%d) (ranges must be sorted, disjoint and inside %d elements)", ErrRange, i, r.Off, r.Off+r.Len, n)
+		if r.Off < end {
+			return fmt.Errorf("%w: range %d [%d,%d) (ranges must be sorted and disjoint)", ErrRange, i, r.Off, r.Off+r.Len)
+		}
+		if err := r.validate(dt, n, u.State, false); err != nil {
+			return fmt.Errorf("range %d: %w", i, err)
 		}
 		end = r.Off + r.Len
-		if err := r.validHyper(); err != nil {
-			return fmt.Errorf("range %d: %w", i, err)
+	}
+	return checkStateDisjoint(u.Ranges)
+}
+
+// Validate checks a row update as Update.Validate checks a dense one, and
+// the row indices: in [0, Rows), strictly increasing, one row of values
+// each.
+func (u RowUpdate) Validate() error {
+	if u.Param == nil {
+		return fmt.Errorf("%w: row update needs a param buffer", ErrForeignBuffer)
+	}
+	dt := u.Param.DType()
+	if !dt.Real() {
+		return fmt.Errorf("%w: param %v", ErrDType, dt)
+	}
+	vdt, nv, err := DTypeOf(u.Values)
+	if err != nil {
+		return err
+	}
+	if vdt != dt {
+		return fmt.Errorf("%w: param is %v, values %v", ErrDType, dt, vdt)
+	}
+	r := u.Range
+	if u.Rows < 0 || r.Width < 0 || (r.Width > 0 && u.Rows > math.MaxInt/r.Width) || r.Len != u.Rows*r.Width {
+		return fmt.Errorf("%w: %d rows of %d in a range of %d", ErrRange, u.Rows, r.Width, r.Len)
+	}
+	if err := r.validate(dt, u.Param.Len(), u.State, true); err != nil {
+		return err
+	}
+	if r.Width > 0 && len(u.Indices) > math.MaxInt/r.Width || nv != len(u.Indices)*r.Width {
+		return fmt.Errorf("%w: %d values for %d rows of %d", ErrRange, nv, len(u.Indices), r.Width)
+	}
+	prev := int64(-1)
+	for i, row := range u.Indices {
+		if row < 0 || row >= int64(u.Rows) {
+			return fmt.Errorf("%w: index %d is row %d of %d", ErrRange, i, row, u.Rows)
+		}
+		if row <= prev {
+			return fmt.Errorf("%w: index %d (row %d) after row %d: indices must be strictly increasing", ErrRange, i, row, prev)
+		}
+		prev = row
+	}
+	return nil
+}
+
+// validate checks one range against a parameter buffer of n elements, the
+// state buffers and the rule's coefficients in dtype dt.
+func (r Range) validate(dt DType, n int, state [MaxStates]Buffer, rows bool) error {
+	spec, ok := r.Rule.Spec()
+	if !ok {
+		return fmt.Errorf("%w: %v", ErrRule, r.Rule)
+	}
+	if r.Off < 0 || r.Len < 0 || r.Width < 0 || r.Off > n-r.Len {
+		return fmt.Errorf("%w: [%d,%d) in %d elements", ErrRange, r.Off, r.Off+r.Len, n)
+	}
+	if err := checkCoefs(spec, r.Coef, dt, rows); err != nil {
+		return err
+	}
+	for k := range MaxStates {
+		if k >= len(spec.State) {
+			continue
+		}
+		s := state[k]
+		if s == nil {
+			return fmt.Errorf("%w: %v needs state buffer %d (%s)", ErrForeignBuffer, r.Rule, k, spec.State[k].Name)
+		}
+		if s.DType() != dt {
+			return fmt.Errorf("%w: param %v, state %s %v", ErrDType, dt, spec.State[k].Name, s.DType())
+		}
+		need := r.Len
+		if spec.State[k].Per == PerRow {
+			if r.Width == 0 || r.Len%r.Width != 0 {
+				return fmt.Errorf("%w: %v keeps %s per row, but the range of %d is not whole rows of %d", ErrRange, r.Rule, spec.State[k].Name, r.Len, r.Width)
+			}
+			need = r.Len / r.Width
+		}
+		if off := r.StateOff[k]; off < 0 || off > s.Len()-need {
+			return fmt.Errorf("%w: state %s [%d,%d) in %d elements", ErrRange, spec.State[k].Name, off, off+need, s.Len())
 		}
 	}
 	return nil
 }
 
-func (r Range) validHyper() error {
-	for _, h := range []struct {
-		name string
-		v    float64
-	}{{"lr", r.LR}, {"eps", r.Eps}, {"weight_decay", r.WeightDecay}} {
-		if err := CheckHyper(h.name, h.v); err != nil {
-			return err
+// checkCoefs checks the rule's coefficients in dtype dt: finite after
+// rounding, not negative, signs ±1, unused ones zero.
+func checkCoefs(spec RuleSpec, c [MaxCoefs]float64, dt DType, rows bool) error {
+	for i, v := range c {
+		if i >= len(spec.Coefs) {
+			if v != 0 {
+				return fmt.Errorf("%w: %v has %d coefficients, coefficient %d is %v", ErrHyper, spec.Rule, len(spec.Coefs), i, v)
+			}
+			continue
+		}
+		cs := spec.Coefs[i]
+		switch {
+		case cs.Sign:
+			if v != 1 && v != -1 {
+				return fmt.Errorf("%w: %s = %v (want 1 or -1)", ErrHyper, cs.Name, v)
+			}
+		case rows && cs.DenseOnly && v != 0:
+			return fmt.Errorf("%w: %s = %v: %v has no row-sparse form with it", ErrHyper, cs.Name, v, spec.Rule)
+		default:
+			if err := CheckHyperIn(dt, cs.Name, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkStateDisjoint checks that no two ranges share state elements, which
+// would make two device threads write one element. Ranges whose state
+// offsets rise with their parameter offsets (the optimizer's arenas) pass
+// in one scan.
+func checkStateDisjoint(ranges []Range) error {
+	for k := range MaxStates {
+		end := 0
+		for i, r := range ranges {
+			spec, _ := r.Rule.Spec()
+			if k >= len(spec.State) {
+				continue
+			}
+			size := r.Len
+			if spec.State[k].Per == PerRow && r.Width > 0 {
+				size = r.Len / r.Width
+			}
+			if size == 0 {
+				continue
+			}
+			if r.StateOff[k] < end {
+				return fmt.Errorf("%w: range %d's state %d starts at %d, inside an earlier range's (ranges' states must be sorted and disjoint)", ErrRange, i, k, r.StateOff[k])
+			}
+			end = r.StateOff[k] + size
 		}
 	}
 	return nil
@@ -84,10 +234,23 @@ func CheckHyper(name string, v float64) error {
 	return nil
 }
 
-// CheckWrite validates a Write or Read of a host slice against a buffer:
+// CheckHyperIn is CheckHyper for a value that is used in dtype dt: it must
+// stay finite when rounded to it (1e39 is +Inf in float32).
+func CheckHyperIn(dt DType, name string, v float64) error {
+	if err := CheckHyper(name, v); err != nil {
+		return err
+	}
+	if dt == Float32 && math.IsInf(float64(float32(v)), 0) {
+		return fmt.Errorf("%w: %s = %v overflows float32", ErrHyper, name, v)
+	}
+	return nil
+}
+
+// CheckCopy validates a Write or a Read of a host slice against a buffer:
 // []float32 or []float64 for buffers of those types, []uint16 (raw bits)
-// for BFloat16 and Float16 buffers.
-func CheckWrite(b Buffer, off int, host any) (n int, err error) {
+// for BFloat16 and Float16 buffers, and elements [off, off+len) inside the
+// buffer. It returns the host slice's length.
+func CheckCopy(b Buffer, off int, host any) (n int, err error) {
 	dt, n, err := hostType(host, b.DType())
 	if err != nil {
 		return 0, err

@@ -1,18 +1,25 @@
-// Fused Adagrad update for OpenCL (see device.Update for the contract).
+// The update rules for OpenCL (see device.Rule for the contract of each).
 //
 // Built once per dtype with -DREAL=float or -DREAL=double (and for float
-// parameters with half-precision gradients, -DGRAD_BF16 or -DGRAD_F16), and with
-// -cl-fp32-correctly-rounded-divide-sqrt, never with -cl-mad-enable or
+// parameters with half-precision gradients, -DGRAD_BF16 or -DGRAD_F16), and
+// with -cl-fp32-correctly-rounded-divide-sqrt, never with -cl-mad-enable or
 // -cl-fast-relaxed-math. FP_CONTRACT OFF keeps the compiler from fusing
-// anything; the two fused multiply-adds of the contract are explicit fma()
-// calls, which OpenCL C requires to be correctly rounded.
+// anything; the fused multiply-adds a rule states are explicit fma() calls,
+// which OpenCL C requires to be correctly rounded.
 //
-// One launch covers every range of a step. The ranges are cut into units
-// of 4 elements; unit u of range r starts at element off[r] + 4*(u -
-// first[r]). Each work-item takes one unit (and strides on if the launch
-// is smaller than the work), finds its range by binary search, and uses
-// 4-wide vector loads where the unit is whole and 4-element aligned in the
-// arena (the optimizer aligns every tensor to 4 elements).
+// One launch covers every range of a step, whatever their rules. Range r's
+// record meta[8r..8r+7] holds its first unit, offset, length, row width,
+// rule (RULE_* below, device.Rule's numbers), and the offsets of its state
+// in state buffers 0 and 1; coef[6r..6r+5] its coefficients. Ranges are cut
+// into units of 4 elements; unit u of range r starts at element offset +
+// 4*(u - first). Each work-item takes one unit (and strides on if the
+// launch is smaller than the work), finds its range by binary search,
+// dispatches on its rule, and uses 4-wide vector loads where the unit is
+// whole and 4-element aligned (the optimizer aligns every tensor and its
+// state to 4 elements).
+//
+// Adding a rule: its RULE_ number, its element functions (dense and
+// row-sparse), and a case in rule_dense and rule_rows.
 
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -23,6 +30,12 @@
 #if defined(ADAGRAD_FP64)
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #endif
+
+#define RULE_ADAGRAD 1
+#define RULE_ADAGRAD_EPS_INSIDE 2
+
+#define META_WORDS 8
+#define MAX_COEFS 6
 
 #define CAT(a, b) a##b
 #define VEC(t, n) CAT(t, n)
@@ -46,86 +59,150 @@ static inline REAL load_grad(global const REAL *g, ulong i) { return g[i]; }
 static inline REAL4 load_grad4(global const REAL *g, ulong i) { return *(global const REAL4 *)(g + i); }
 #endif
 
-// Range metadata: meta[3r] = first unit, meta[3r+1] = offset, meta[3r+2] =
-// length (elements). Coefficients: coef[4r..4r+3] = lr, eps, weight decay,
-// sign (1, or -1 to maximize), already rounded to REAL on the host.
+// The Adagrad family's coefficients: lr, eps, weight decay, sign.
+#define LR 0
+#define EPS 1
+#define WD 2
+#define SIGN 3
 
-static inline REAL adagrad1(REAL p, REAL g, global REAL *s, REAL lr, REAL eps, REAL wd, REAL sign) {
-	REAL gi = sign * g;
-	if (wd != (REAL)0) {
-		gi = fma(wd, p, gi);
+// Each rule's arithmetic, written once for REAL and once for REAL4 by the
+// macros below (OpenCL C has no templates): the 4-wide forms compute each
+// lane exactly as the scalar one.
+#define ADAGRAD_DENSE(T)                                                                                               \
+	static inline void adagrad_dense_##T(T *p, T g, T *s, const REAL *k) {                                            \
+		T gi = k[SIGN] * g;                                                                                            \
+		if (k[WD] != (REAL)0) {                                                                                        \
+			gi = fma((T)(k[WD]), *p, gi);                                                                              \
+		}                                                                                                              \
+		*s = fma(gi, gi, *s);                                                                                          \
+		T stdv = sqrt(*s) + k[EPS];                                                                                    \
+		*p = *p - (k[LR] * gi) / stdv;                                                                                 \
 	}
-	REAL si = fma(gi, gi, *s);
-	*s = si;
-	REAL stdv = sqrt(si) + eps;
-	return p - (lr * gi) / stdv;
+
+// PyTorch's sparse path: the square rounded, then added; the division
+// before the scaling by the learning rate.
+#define ADAGRAD_ROWS(T)                                                                                                \
+	static inline void adagrad_rows_##T(T *p, T g, T *s, const REAL *k) {                                             \
+		T gi = k[SIGN] * g;                                                                                            \
+		*s = *s + gi * gi;                                                                                             \
+		T stdv = sqrt(*s) + k[EPS];                                                                                    \
+		*p = *p - k[LR] * (gi / stdv);                                                                                 \
+	}
+
+#define EPS_INSIDE(T)                                                                                                  \
+	static inline void eps_inside_##T(T *p, T g, T *s, const REAL *k) {                                               \
+		T gi = k[SIGN] * g;                                                                                            \
+		if (k[WD] != (REAL)0) {                                                                                        \
+			gi = fma((T)(k[WD]), *p, gi);                                                                              \
+		}                                                                                                              \
+		*s = fma(gi, gi, *s);                                                                                          \
+		T stdv = sqrt(*s + k[EPS]);                                                                                    \
+		*p = *p - (k[LR] * gi) / stdv;                                                                                 \
+	}
+
+#define RULES(T)                                                                                                       \
+	ADAGRAD_DENSE(T)                                                                                                   \
+	ADAGRAD_ROWS(T)                                                                                                    \
+	EPS_INSIDE(T)                                                                                                      \
+	static inline void rule_dense_##T(ulong rule, T *p, T g, T *s0, const REAL *k) {                                  \
+		switch (rule) {                                                                                                \
+		case RULE_ADAGRAD:                                                                                             \
+			adagrad_dense_##T(p, g, s0, k);                                                                            \
+			break;                                                                                                     \
+		case RULE_ADAGRAD_EPS_INSIDE:                                                                                  \
+			eps_inside_##T(p, g, s0, k);                                                                               \
+			break;                                                                                                     \
+		}                                                                                                              \
+	}                                                                                                                  \
+	static inline void rule_rows_##T(ulong rule, T *p, T g, T *s0, const REAL *k) {                                   \
+		switch (rule) {                                                                                                \
+		case RULE_ADAGRAD:                                                                                             \
+			adagrad_rows_##T(p, g, s0, k);                                                                             \
+			break;                                                                                                     \
+		case RULE_ADAGRAD_EPS_INSIDE:                                                                                  \
+			eps_inside_##T(p, g, s0, k);                                                                               \
+			break;                                                                                                     \
+		}                                                                                                              \
+	}
+
+typedef REAL real1;
+typedef REAL4 real4;
+RULES(real1)
+RULES(real4)
+
+static inline void load_coef(REAL *k, global const REAL *coef, uint r) {
+	for (int i = 0; i < MAX_COEFS; i++) {
+		k[i] = coef[MAX_COEFS * r + i];
+	}
 }
 
-kernel void adagrad(global REAL *restrict param, global const GRAD_T *restrict grad, global REAL *restrict accum,
-                    global const ulong *restrict meta, global const REAL *restrict coef, uint nranges, ulong units) {
+kernel void update(global REAL *restrict param, global const GRAD_T *restrict grad, global REAL *restrict state0,
+                   global REAL *restrict state1, global const ulong *restrict meta, global const REAL *restrict coef,
+                   uint nranges, ulong units) {
 	for (ulong u = get_global_id(0); u < units; u += get_global_size(0)) {
 		// The last range whose first unit is <= u.
 		uint lo = 0, hi = nranges;
 		while (hi - lo > 1) {
 			uint mid = (lo + hi) / 2;
-			if (meta[3 * mid] <= u) {
+			if (meta[META_WORDS * mid] <= u) {
 				lo = mid;
 			} else {
 				hi = mid;
 			}
 		}
-		uint r = lo;
-		ulong e = meta[3 * r + 1] + 4 * (u - meta[3 * r]);
-		ulong end = meta[3 * r + 1] + meta[3 * r + 2];
-		REAL lr = coef[4 * r], eps = coef[4 * r + 1], wd = coef[4 * r + 2], sign = coef[4 * r + 3];
-		if (e + 4 <= end && e % 4 == 0) {
+		global const ulong *m = meta + META_WORDS * lo;
+		ulong off = m[1], rule = m[4];
+		ulong e = off + 4 * (u - m[0]);
+		ulong end = off + m[2];
+		// s0[i] is the state of param[i]: the range's state starts at m[5].
+		global REAL *s0 = state0 + ((long)m[5] - (long)off);
+		REAL k[MAX_COEFS];
+		load_coef(k, coef, lo);
+		if (e + 4 <= end && e % 4 == 0 && m[5] % 4 == 0 && off % 4 == 0) {
 			global REAL4 *p4 = (global REAL4 *)(param + e);
-			global REAL4 *s4 = (global REAL4 *)(accum + e);
-			REAL4 p = *p4;
-			REAL4 g = load_grad4(grad, e);
-			REAL4 s = *s4;
-			REAL4 gi = sign * g;
-			if (wd != (REAL)0) {
-				gi = fma((REAL4)(wd), p, gi);
-			}
-			s = fma(gi, gi, s);
-			REAL4 stdv = sqrt(s) + eps;
-			p = p - (lr * gi) / stdv;
+			global REAL4 *s4 = (global REAL4 *)(s0 + e);
+			REAL4 p = *p4, s = *s4;
+			rule_dense_real4(rule, &p, load_grad4(grad, e), &s, k);
 			*s4 = s;
 			*p4 = p;
 		} else {
 			for (ulong i = e; i < end && i < e + 4; i++) {
-				param[i] = adagrad1(param[i], load_grad(grad, i), accum + i, lr, eps, wd, sign);
+				REAL p = param[i], s = s0[i];
+				rule_dense_real1(rule, &p, load_grad(grad, i), &s, k);
+				s0[i] = s;
+				param[i] = p;
 			}
 		}
 	}
 }
 
-
 // Row-sparse update (device.RowUpdate): rows[i] names a row of `width`
 // elements of the tensor at `off`; values[i*width ..] is its gradient,
 // duplicates already summed on the host and rows strictly increasing, so
 // no two work-items touch one element. Each work-item takes 4 elements of
-// one row.
-kernel void adagrad_rows(global REAL *restrict param, global REAL *restrict accum,
-                         global const ulong *restrict rows, global const REAL *restrict values, ulong off, ulong width,
-                         ulong units_per_row, ulong units, REAL lr, REAL eps, REAL sign) {
+// one row. The state of element off+j is at state0[soff0+j].
+kernel void update_rows(global REAL *restrict param, global REAL *restrict state0, global REAL *restrict state1,
+                        global const ulong *restrict rows, global const REAL *restrict values, ulong off, ulong width,
+                        ulong units_per_row, ulong units, ulong rule, ulong soff0, ulong soff1, REAL c0, REAL c1,
+                        REAL c2, REAL c3, REAL c4, REAL c5) {
+	REAL k[MAX_COEFS] = {c0, c1, c2, c3, c4, c5};
+	global REAL *s0 = state0 + ((long)soff0 - (long)off);
 	for (ulong u = get_global_id(0); u < units; u += get_global_size(0)) {
-		ulong i = u / units_per_row, k = 4 * (u % units_per_row);
-		ulong e = off + rows[i] * width + k, v = i * width + k;
-		if (k + 4 <= width && e % 4 == 0 && v % 4 == 0) {
+		ulong i = u / units_per_row, j = 4 * (u % units_per_row);
+		ulong e = off + rows[i] * width + j, v = i * width + j;
+		if (j + 4 <= width && e % 4 == 0 && v % 4 == 0 && soff0 % 4 == 0 && off % 4 == 0) {
 			global REAL4 *p4 = (global REAL4 *)(param + e);
-			global REAL4 *s4 = (global REAL4 *)(accum + e);
+			global REAL4 *s4 = (global REAL4 *)(s0 + e);
 			REAL4 p = *p4, s = *s4;
-			REAL4 gi = sign * *(global const REAL4 *)(values + v);
-			s = fma(gi, gi, s);
-			REAL4 stdv = sqrt(s) + eps;
-			p = p - (lr * gi) / stdv;
+			rule_rows_real4(rule, &p, *(global const REAL4 *)(values + v), &s, k);
 			*s4 = s;
 			*p4 = p;
 		} else {
-			for (ulong j = 0; j < 4 && k + j < width; j++) {
-				param[e + j] = adagrad1(param[e + j], values[v + j], accum + e + j, lr, eps, (REAL)0, sign);
+			for (ulong q = 0; q < 4 && j + q < width; q++) {
+				REAL p = param[e + q], s = s0[e + q];
+				rule_rows_real1(rule, &p, values[v + q], &s, k);
+				s0[e + q] = s;
+				param[e + q] = p;
 			}
 		}
 	}

@@ -1,19 +1,31 @@
-// Fused Adagrad update for CUDA (see device.Update for the contract).
+// The update rules for CUDA (see device.Rule for the contract of each).
 //
 // Compiled at run time by NVRTC with --fmad=false, --prec-div=true and
 // --prec-sqrt=true, never with --use_fast_math. Every operation is also
 // written as its round-to-nearest intrinsic (__fmul_rn, __fadd_rn, ...),
-// which the compiler never contracts, so the two fused multiply-adds of the
-// contract are the only ones in the code whatever the options.
+// which the compiler never contracts, so the fused multiply-adds a rule
+// states are the only ones in the code whatever the options.
 //
-// One launch covers every range of a step, as in kernels/adagrad.cl: the
-// ranges are cut into units of 4 elements; unit u of range r starts at
-// element meta[3r+1] + 4*(u - meta[3r]) and the range has meta[3r+2]
-// elements; coef[4r..4r+3] = lr, eps, weight decay, sign. Threads walk the
-// units with a grid stride and use 16-byte vector loads where a unit is
-// whole and 4-element aligned (the optimizer aligns every tensor to 4).
+// One launch covers every range of a step, whatever their rules, as in
+// kernels/adagrad.cl: the ranges are cut into units of 4 elements; range r's
+// record meta[8r..8r+7] holds its first unit, offset, length, row width,
+// rule (RULE_* below, device.Rule's numbers), and the offsets of its state
+// in state buffers 0 and 1; coef[6r..6r+5] its coefficients. Unit u of
+// range r starts at element offset + 4*(u - first). Threads walk the units
+// with a grid stride, dispatch on the range's rule, and use 16-byte vector
+// loads where a unit is whole and 4-element aligned (the optimizer aligns
+// every tensor and its state to 4).
+//
+// Adding a rule: its RULE_ number, its element functions (dense and
+// row-sparse), and a case in rule_dense and rule_rows.
 
 typedef unsigned long long u64;
+
+#define RULE_ADAGRAD 1
+#define RULE_ADAGRAD_EPS_INSIDE 2
+
+#define META_WORDS 8
+#define MAX_COEFS 6
 
 __device__ __forceinline__ float fma_rn(float a, float b, float c) { return __fmaf_rn(a, b, c); }
 __device__ __forceinline__ double fma_rn(double a, double b, double c) { return __fma_rn(a, b, c); }
@@ -28,19 +40,74 @@ __device__ __forceinline__ double div_rn(double a, double b) { return __ddiv_rn(
 __device__ __forceinline__ float sqrt_rn(float a) { return __fsqrt_rn(a); }
 __device__ __forceinline__ double sqrt_rn(double a) { return __dsqrt_rn(a); }
 
+// Coef holds one range's coefficients, in device.RuleSpec.Coefs order.
 template <typename T> struct Coef {
-	T lr, eps, wd, sign;
+	T c[MAX_COEFS];
 };
 
-// update is the contract for one element.
-template <typename T> __device__ __forceinline__ void update(T &p, T g, T &s, const Coef<T> &c) {
-	T gi = mul_rn(c.sign, g);
-	if (c.wd != T(0)) {
-		gi = fma_rn(c.wd, p, gi);
+// The Adagrad family's coefficients: lr, eps, weight decay, sign.
+#define LR 0
+#define EPS 1
+#define WD 2
+#define SIGN 3
+
+// adagrad_dense is device.Adagrad for one element, dense: PyTorch's CUDA
+// (foreach) arithmetic.
+template <typename T> __device__ __forceinline__ void adagrad_dense(T &p, T g, T &s, const Coef<T> &k) {
+	T gi = mul_rn(k.c[SIGN], g);
+	if (k.c[WD] != T(0)) {
+		gi = fma_rn(k.c[WD], p, gi);
 	}
 	s = fma_rn(gi, gi, s);
-	T stdv = add_rn(sqrt_rn(s), c.eps);
-	p = sub_rn(p, div_rn(mul_rn(c.lr, gi), stdv));
+	T stdv = add_rn(sqrt_rn(s), k.c[EPS]);
+	p = sub_rn(p, div_rn(mul_rn(k.c[LR], gi), stdv));
+}
+
+// adagrad_rows is device.Adagrad for one element of a row-sparse update:
+// PyTorch's sparse path, the square rounded then added, the division
+// before the scaling by the learning rate.
+template <typename T> __device__ __forceinline__ void adagrad_rows(T &p, T g, T &s, const Coef<T> &k) {
+	T gi = mul_rn(k.c[SIGN], g);
+	s = add_rn(s, mul_rn(gi, gi));
+	T stdv = add_rn(sqrt_rn(s), k.c[EPS]);
+	p = sub_rn(p, mul_rn(k.c[LR], div_rn(gi, stdv)));
+}
+
+// eps_inside is device.AdagradEpsInside, dense and row-sparse alike.
+template <typename T> __device__ __forceinline__ void eps_inside(T &p, T g, T &s, const Coef<T> &k) {
+	T gi = mul_rn(k.c[SIGN], g);
+	if (k.c[WD] != T(0)) {
+		gi = fma_rn(k.c[WD], p, gi);
+	}
+	s = fma_rn(gi, gi, s);
+	T stdv = sqrt_rn(add_rn(s, k.c[EPS]));
+	p = sub_rn(p, div_rn(mul_rn(k.c[LR], gi), stdv));
+}
+
+// rule_dense and rule_rows apply a rule to one element with per-element
+// state s0 (s1 is the second state, for rules that keep one).
+template <typename T>
+__device__ __forceinline__ void rule_dense(u64 rule, T &p, T g, T &s0, T &s1, const Coef<T> &k) {
+	switch (rule) {
+	case RULE_ADAGRAD:
+		adagrad_dense(p, g, s0, k);
+		break;
+	case RULE_ADAGRAD_EPS_INSIDE:
+		eps_inside(p, g, s0, k);
+		break;
+	}
+}
+
+template <typename T>
+__device__ __forceinline__ void rule_rows(u64 rule, T &p, T g, T &s0, T &s1, const Coef<T> &k) {
+	switch (rule) {
+	case RULE_ADAGRAD:
+		adagrad_rows(p, g, s0, k);
+		break;
+	case RULE_ADAGRAD_EPS_INSIDE:
+		eps_inside(p, g, s0, k);
+		break;
+	}
 }
 
 template <typename T> struct Quad {
@@ -93,105 +160,127 @@ struct F16Grad {
 	}
 };
 
+template <typename T> __device__ __forceinline__ Coef<T> load_coef(const T *__restrict__ coef, unsigned r) {
+	Coef<T> k;
+#pragma unroll
+	for (int i = 0; i < MAX_COEFS; i++) {
+		k.c[i] = __ldg(&coef[MAX_COEFS * r + i]);
+	}
+	return k;
+}
+
 template <typename T, typename G = SameGrad<T>>
-__device__ void adagrad(T *__restrict__ param, const typename G::raw *__restrict__ grad, T *__restrict__ accum,
-                        const u64 *__restrict__ meta, const T *__restrict__ coef, unsigned nranges, u64 units) {
+__device__ void update(T *__restrict__ param, const typename G::raw *__restrict__ grad, T *__restrict__ state0,
+                       T *__restrict__ state1, const u64 *__restrict__ meta, const T *__restrict__ coef, unsigned nranges,
+                       u64 units) {
 	const u64 stride = (u64)gridDim.x * blockDim.x;
 	for (u64 u = (u64)blockIdx.x * blockDim.x + threadIdx.x; u < units; u += stride) {
 		// The last range whose first unit is <= u.
 		unsigned lo = 0, hi = nranges;
 		while (hi - lo > 1) {
 			unsigned mid = (lo + hi) / 2;
-			if (__ldg(&meta[3 * mid]) <= u) {
+			if (__ldg(&meta[META_WORDS * mid]) <= u) {
 				lo = mid;
 			} else {
 				hi = mid;
 			}
 		}
-		const u64 e = __ldg(&meta[3 * lo + 1]) + 4 * (u - __ldg(&meta[3 * lo]));
-		const u64 end = __ldg(&meta[3 * lo + 1]) + __ldg(&meta[3 * lo + 2]);
-		const Coef<T> c = {__ldg(&coef[4 * lo]), __ldg(&coef[4 * lo + 1]), __ldg(&coef[4 * lo + 2]), __ldg(&coef[4 * lo + 3])};
-		if (e + 4 <= end && e % 4 == 0) {
-			Quad<T> p = load4(param + e), s = load4(accum + e);
+		const u64 *m = meta + META_WORDS * lo;
+		const u64 off = __ldg(&m[1]), rule = __ldg(&m[4]);
+		const u64 e = off + 4 * (u - __ldg(&m[0])); // first element of the unit
+		const u64 end = off + __ldg(&m[2]);
+		// s0[i] is the state of param[i]: the range's state starts at m[5].
+		T *s0 = state0 + ((long long)__ldg(&m[5]) - (long long)off);
+		const Coef<T> k = load_coef(coef, lo);
+		if (e + 4 <= end && e % 4 == 0 && (u64)(s0 + e) % 16 == 0) {
+			Quad<T> p = load4(param + e), s = load4(s0 + e);
 			const Quad<T> g = G::load4(grad + e);
 #pragma unroll
-			for (int k = 0; k < 4; k++) {
-				update(p.v[k], g.v[k], s.v[k], c);
+			for (int j = 0; j < 4; j++) {
+				T unused = T(0);
+				rule_dense(rule, p.v[j], g.v[j], s.v[j], unused, k);
 			}
-			store4(accum + e, s);
+			store4(s0 + e, s);
 			store4(param + e, p);
 		} else {
 			for (u64 i = e; i < end && i < e + 4; i++) {
-				T p = param[i], s = accum[i];
-				update(p, G::widen(grad[i]), s, c);
-				accum[i] = s;
+				T p = param[i], s = s0[i], t = T(0);
+				rule_dense(rule, p, G::widen(grad[i]), s, t, k);
+				s0[i] = s;
 				param[i] = p;
 			}
 		}
 	}
 }
 
-extern "C" __global__ void adagrad_f32(float *param, const float *grad, float *accum, const u64 *meta, const float *coef,
-                                       unsigned nranges, u64 units) {
-	adagrad<float>(param, grad, accum, meta, coef, nranges, units);
+extern "C" __global__ void update_f32(float *param, const float *grad, float *state0, float *state1, const u64 *meta,
+                                      const float *coef, unsigned nranges, u64 units) {
+	update<float>(param, grad, state0, state1, meta, coef, nranges, units);
 }
 
-extern "C" __global__ void adagrad_f64(double *param, const double *grad, double *accum, const u64 *meta, const double *coef,
-                                       unsigned nranges, u64 units) {
-	adagrad<double>(param, grad, accum, meta, coef, nranges, units);
+extern "C" __global__ void update_f64(double *param, const double *grad, double *state0, double *state1, const u64 *meta,
+                                      const double *coef, unsigned nranges, u64 units) {
+	update<double>(param, grad, state0, state1, meta, coef, nranges, units);
 }
 
-extern "C" __global__ void adagrad_f32_bf16(float *param, const unsigned short *grad, float *accum, const u64 *meta,
-                                            const float *coef, unsigned nranges, u64 units) {
-	adagrad<float, BF16Grad>(param, grad, accum, meta, coef, nranges, units);
+extern "C" __global__ void update_f32_bf16(float *param, const unsigned short *grad, float *state0, float *state1,
+                                           const u64 *meta, const float *coef, unsigned nranges, u64 units) {
+	update<float, BF16Grad>(param, grad, state0, state1, meta, coef, nranges, units);
 }
 
-extern "C" __global__ void adagrad_f32_f16(float *param, const unsigned short *grad, float *accum, const u64 *meta,
-                                           const float *coef, unsigned nranges, u64 units) {
-	adagrad<float, F16Grad>(param, grad, accum, meta, coef, nranges, units);
+extern "C" __global__ void update_f32_f16(float *param, const unsigned short *grad, float *state0, float *state1,
+                                          const u64 *meta, const float *coef, unsigned nranges, u64 units) {
+	update<float, F16Grad>(param, grad, state0, state1, meta, coef, nranges, units);
 }
 
 // Row-sparse update (device.RowUpdate): rows[i] names a row of `width`
 // elements of the tensor at `off`; values[i*width ..] is its gradient,
 // duplicates already summed on the host and rows strictly increasing, so no
 // two threads touch one element. Each thread takes 4 elements of one row.
+// The state of element off+j is at state0[soff0+j].
 template <typename T>
-__device__ void adagrad_rows(T *__restrict__ param, T *__restrict__ accum, const u64 *__restrict__ rows,
-                             const T *__restrict__ values, u64 off, u64 width, u64 per_row, u64 units, T lr, T eps,
-                             T sign) {
-	const Coef<T> c = {lr, eps, T(0), sign};
+__device__ void update_rows(T *__restrict__ param, T *__restrict__ state0, T *__restrict__ state1,
+                            const u64 *__restrict__ rows, const T *__restrict__ values, u64 off, u64 width, u64 per_row,
+                            u64 units, u64 rule, u64 soff0, u64 soff1, Coef<T> k) {
 	const u64 stride = (u64)gridDim.x * blockDim.x;
+	T *s0 = state0 + ((long long)soff0 - (long long)off);
 	for (u64 u = (u64)blockIdx.x * blockDim.x + threadIdx.x; u < units; u += stride) {
-		const u64 i = u / per_row, k = 4 * (u % per_row);
-		const u64 e = off + __ldg(&rows[i]) * width + k, v = i * width + k;
-		if (k + 4 <= width && e % 4 == 0 && v % 4 == 0) {
-			Quad<T> p = load4(param + e), s = load4(accum + e);
+		const u64 i = u / per_row, j = 4 * (u % per_row);
+		const u64 e = off + __ldg(&rows[i]) * width + j, v = i * width + j;
+		if (j + 4 <= width && e % 4 == 0 && v % 4 == 0 && (u64)(s0 + e) % 16 == 0) {
+			Quad<T> p = load4(param + e), s = load4(s0 + e);
 			const Quad<T> g = load4(values + v);
 #pragma unroll
-			for (int j = 0; j < 4; j++) {
-				update(p.v[j], g.v[j], s.v[j], c);
+			for (int q = 0; q < 4; q++) {
+				T unused = T(0);
+				rule_rows(rule, p.v[q], g.v[q], s.v[q], unused, k);
 			}
-			store4(accum + e, s);
+			store4(s0 + e, s);
 			store4(param + e, p);
 		} else {
-			for (u64 j = 0; j < 4 && k + j < width; j++) {
-				T p = param[e + j], s = accum[e + j];
-				update(p, values[v + j], s, c);
-				accum[e + j] = s;
-				param[e + j] = p;
+			for (u64 q = 0; q < 4 && j + q < width; q++) {
+				T p = param[e + q], s = s0[e + q], t = T(0);
+				rule_rows(rule, p, values[v + q], s, t, k);
+				s0[e + q] = s;
+				param[e + q] = p;
 			}
 		}
 	}
 }
 
-extern "C" __global__ void adagrad_rows_f32(float *param, float *accum, const u64 *rows, const float *values, u64 off,
-                                            u64 width, u64 per_row, u64 units, float lr, float eps, float sign) {
-	adagrad_rows<float>(param, accum, rows, values, off, width, per_row, units, lr, eps, sign);
+extern "C" __global__ void update_rows_f32(float *param, float *state0, float *state1, const u64 *rows, const float *values,
+                                           u64 off, u64 width, u64 per_row, u64 units, u64 rule, u64 soff0, u64 soff1,
+                                           float c0, float c1, float c2, float c3, float c4, float c5) {
+	update_rows<float>(param, state0, state1, rows, values, off, width, per_row, units, rule, soff0, soff1,
+	                   Coef<float>{{c0, c1, c2, c3, c4, c5}});
 }
 
-extern "C" __global__ void adagrad_rows_f64(double *param, double *accum, const u64 *rows, const double *values, u64 off,
-                                            u64 width, u64 per_row, u64 units, double lr, double eps, double sign) {
-	adagrad_rows<double>(param, accum, rows, values, off, width, per_row, units, lr, eps, sign);
+extern "C" __global__ void update_rows_f64(double *param, double *state0, double *state1, const u64 *rows,
+                                           const double *values, u64 off, u64 width, u64 per_row, u64 units, u64 rule,
+                                           u64 soff0, u64 soff1, double c0, double c1, double c2, double c3, double c4,
+                                           double c5) {
+	update_rows<double>(param, state0, state1, rows, values, off, width, per_row, units, rule, soff0, soff1,
+	                    Coef<double>{{c0, c1, c2, c3, c4, c5}});
 }
 
 // Gather (device.RowReader): dst[i*width + w] = src[off + rows[i]*width + w],

@@ -18,28 +18,50 @@ import (
 // Backend runs Adagrad on one OpenCL device. Make it with Open.
 type Backend struct {
 	mu     sync.Mutex
-	closed bool
+	track  device.Tracker
+	caps   device.Capabilities
 	info   deviceInfo
 	dev    *cl.Device
 	ctx    *cl.Context
 	queue  *cl.CommandQueue
 	progs  []*cl.Program
-	kernel map[device.DType]*cl.Kernel // adagrad, by gradient dtype (half ones for float parameters)
-	rowsK  map[device.DType]*cl.Kernel // adagrad_rows, by dtype
+	update map[device.DType]*cl.Kernel // update, by gradient dtype (half ones for float parameters)
+	rows   map[device.DType]*cl.Kernel // update_rows, by dtype
 	gather map[device.DType]*cl.Kernel // gather_rows, by dtype
 	local  int                         // work-group size
 	// Range tables of the last launch, and the rows and values of the last
 	// row-sparse launch, grown as needed.
-	meta, coef, rows, vals, gathered      *cl.MemObject
-	metaN, coefN, rowsN, valsN, gatheredN int // capacity in bytes
-	buffers                               map[*buffer]struct{}
+	meta, coef, rowIdx, vals, gathered      *cl.MemObject
+	metaN, coefN, rowIdxN, valsN, gatheredN int // capacity in bytes
 }
 
 var (
-	_ device.Backend = (*Backend)(nil)
-	_ device.Freer   = (*Backend)(nil)
-	_ device.Copier  = (*Backend)(nil)
+	_ device.Backend   = (*Backend)(nil)
+	_ device.Updater   = (*Backend)(nil)
+	_ device.RowReader = (*Backend)(nil)
+	_ device.Freer     = (*Backend)(nil)
+	_ device.Copier    = (*Backend)(nil)
 )
+
+// Capabilities: float32, float64 where the device has cl_khr_fp64, half
+// gradients, every rule of kernels/adagrad.cl in both forms, gather, copy
+// and free. Writes block, so they never overlap a kernel.
+func (b *Backend) Capabilities() device.Capabilities { return b.caps }
+
+func capabilities(fp64 bool) device.Capabilities {
+	real := []device.DType{device.Float32}
+	if fp64 {
+		real = append(real, device.Float64)
+	}
+	caps := device.Capabilities{
+		DTypes: append(append([]device.DType(nil), real...), device.BFloat16, device.Float16),
+		Gather: true, Copy: true, Free: true,
+	}
+	for _, r := range device.Rules() {
+		caps.Rules = append(caps.Rules, device.RuleSupport{Rule: r, DTypes: real, Rows: true})
+	}
+	return caps
+}
 
 // ErrRounding: the device cannot divide and take square roots correctly
 // rounded in float32, so it cannot agree bitwise with the other backends.
@@ -67,8 +89,8 @@ func Open(platform, dev int) (*Backend, error) {
 	if !info.roundedDivSqrt {
 		return nil, fmt.Errorf("%w: %s: %w", device.ErrUnavailable, info.name, ErrRounding)
 	}
-	b := &Backend{info: *info, kernel: map[device.DType]*cl.Kernel{}, rowsK: map[device.DType]*cl.Kernel{},
-		gather: map[device.DType]*cl.Kernel{}, buffers: map[*buffer]struct{}{}}
+	b := &Backend{info: *info, caps: capabilities(info.fp64), update: map[device.DType]*cl.Kernel{},
+		rows: map[device.DType]*cl.Kernel{}, gather: map[device.DType]*cl.Kernel{}}
 	if err := b.init(); err != nil {
 		b.release()
 		return nil, err
@@ -107,7 +129,7 @@ func (b *Backend) init() error {
 			return err
 		}
 	}
-	k := b.kernel[device.Float32]
+	k := b.update[device.Float32]
 	wg, err := k.WorkGroupSize(b.dev)
 	if err != nil {
 		return wrap("clGetKernelWorkGroupInfo", err)
@@ -121,8 +143,8 @@ func (b *Backend) build(dt device.DType, defines string) error {
 	return b.buildSource(kernels.OpenCL, dt, defines)
 }
 
-// buildSource compiles src and keeps its "adagrad" kernel for dt; a
-// compiler failure carries the build log.
+// buildSource compiles src and keeps its kernels for dt; a compiler
+// failure carries the build log.
 func (b *Backend) buildSource(src string, dt device.DType, defines string) error {
 	prog, err := b.ctx.CreateProgramWithSource([]string{src})
 	if err != nil {
@@ -132,9 +154,9 @@ func (b *Backend) buildSource(src string, dt device.DType, defines string) error
 	if err := prog.BuildProgram([]*cl.Device{b.dev}, buildOptions+" "+defines); err != nil {
 		return fmt.Errorf("opencl: building kernels/adagrad.cl for %v on %s: %w", dt, b.info.name, err)
 	}
-	names := map[string]map[device.DType]*cl.Kernel{"adagrad": b.kernel}
+	names := map[string]map[device.DType]*cl.Kernel{"update": b.update}
 	if !dt.Half() {
-		names["adagrad_rows"], names["gather_rows"] = b.rowsK, b.gather
+		names["update_rows"], names["gather_rows"] = b.rows, b.gather
 	}
 	for name, into := range names {
 		k, err := prog.CreateKernel(name)
@@ -151,29 +173,19 @@ func (b *Backend) String() string {
 }
 
 type buffer struct {
-	owner *Backend
-	dt    device.DType
-	n     int
-	mem   *cl.MemObject // nil for an empty buffer: OpenCL has no zero-size buffers
+	device.BufferHeader
+	mem *cl.MemObject // nil for an empty buffer: OpenCL has no zero-size buffers
 }
-
-func (x *buffer) DType() device.DType { return x.dt }
-func (x *buffer) Len() int            { return x.n }
 
 // Alloc returns a zeroed buffer of n elements.
 func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
-	if !dt.Valid() {
-		return nil, fmt.Errorf("%w: cannot allocate %v", device.ErrDType, dt)
-	}
-	if n < 0 {
-		return nil, fmt.Errorf("%w: negative length %d", device.ErrRange, n)
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
-		return nil, device.ErrClosed
+	h, err := b.track.NewHeader(b.caps, dt, n, 0)
+	if err != nil {
+		return nil, err
 	}
-	if dt.Half() && b.kernel[dt] == nil {
+	if dt.Half() && b.update[dt] == nil {
 		// Half-precision gradients are rare: their kernels are built when
 		// the first such buffer is made.
 		if err := b.build(dt, map[device.DType]string{device.BFloat16: "-DREAL=float -DGRAD_BF16",
@@ -181,18 +193,16 @@ func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
 			return nil, err
 		}
 	}
-	if b.kernel[dt] == nil {
-		return nil, fmt.Errorf("%w: %s has no %v support (cl_khr_fp64)", device.ErrDType, b.info.name, dt)
-	}
-	x := &buffer{owner: b, dt: dt, n: n}
+	x := &buffer{BufferHeader: h}
 	if n > 0 {
-		mem, err := b.ctx.CreateEmptyBuffer(cl.MemReadWrite, n*dt.Size())
+		size := int(h.Bytes())
+		mem, err := b.ctx.CreateEmptyBuffer(cl.MemReadWrite, size)
 		if err != nil {
-			return nil, wrap(fmt.Sprintf("clCreateBuffer(%d bytes)", n*dt.Size()), err)
+			return nil, wrap(fmt.Sprintf("clCreateBuffer(%d bytes)", size), err)
 		}
 		x.mem = mem
 		var zero [8]byte
-		ev, err := b.queue.EnqueueFillBuffer(mem, unsafe.Pointer(&zero[0]), dt.Size(), 0, n*dt.Size(), nil)
+		ev, err := b.queue.EnqueueFillBuffer(mem, unsafe.Pointer(&zero[0]), dt.Size(), 0, size, nil)
 		if err == nil {
 			ev.Release()
 			err = b.queue.Finish()
@@ -202,28 +212,13 @@ func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
 			return nil, wrap("clEnqueueFillBuffer", err)
 		}
 	}
-	b.buffers[x] = struct{}{}
+	b.track.Adopt(x)
 	return x, nil
 }
 
-// own checks that the backend is open and that every buffer is one of its
-// live buffers. The caller holds b.mu.
+// own is device.Own for this backend's buffers; the caller holds b.mu.
 func (b *Backend) own(bufs ...device.Buffer) ([]*buffer, error) {
-	if b.closed {
-		return nil, device.ErrClosed
-	}
-	out := make([]*buffer, len(bufs))
-	for i, x := range bufs {
-		ox, ok := x.(*buffer)
-		if !ok || ox.owner != b {
-			if ok && ox.owner == nil {
-				return nil, fmt.Errorf("%w: buffer was freed", device.ErrClosed)
-			}
-			return nil, device.ErrForeignBuffer
-		}
-		out[i] = ox
-	}
-	return out, nil
+	return device.Own[*buffer](&b.track, bufs...)
 }
 
 // hostBytes returns the address and byte length of a host slice (see
@@ -245,7 +240,7 @@ func (b *Backend) Write(dst device.Buffer, off int, src any) error {
 	if err != nil {
 		return err
 	}
-	if _, err := device.CheckWrite(dst, off, src); err != nil {
+	if _, err := device.CheckCopy(dst, off, src); err != nil {
 		return err
 	}
 	ptr, n := hostBytes(src)
@@ -269,7 +264,7 @@ func (b *Backend) Read(dst any, src device.Buffer, off int) error {
 	if err != nil {
 		return err
 	}
-	if _, err := device.CheckWrite(src, off, dst); err != nil {
+	if _, err := device.CheckCopy(src, off, dst); err != nil {
 		return err
 	}
 	ptr, n := hostBytes(dst)
@@ -292,6 +287,9 @@ func (b *Backend) Copy(dst, src device.Buffer) error {
 	if err != nil {
 		return err
 	}
+	if dst == nil || src == nil {
+		return fmt.Errorf("%w: nil buffer", device.ErrForeignBuffer)
+	}
 	if dst.DType() != src.DType() || dst.Len() != src.Len() {
 		return fmt.Errorf("%w: copy of %d %v into %d %v", device.ErrDType, src.Len(), src.DType(), dst.Len(), dst.DType())
 	}
@@ -310,8 +308,8 @@ func (b *Backend) Copy(dst, src device.Buffer) error {
 func (b *Backend) Sync() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
-		return device.ErrClosed
+	if err := b.track.CheckOpen(); err != nil {
+		return err
 	}
 	return wrap("clFinish", b.queue.Finish())
 }
@@ -324,7 +322,10 @@ func (b *Backend) Free(x device.Buffer) error {
 	if err != nil {
 		return err
 	}
-	delete(b.buffers, xs[0])
+	if x == nil {
+		return fmt.Errorf("%w: nil buffer", device.ErrForeignBuffer)
+	}
+	b.track.Forget(x)
 	xs[0].release()
 	return nil
 }
@@ -333,7 +334,7 @@ func (x *buffer) release() {
 	if x.mem != nil {
 		x.mem.Release()
 	}
-	x.mem, x.owner = nil, nil
+	x.mem = nil
 }
 
 // Close waits for queued work, then releases every buffer, kernel, program,
@@ -341,7 +342,7 @@ func (x *buffer) release() {
 func (b *Backend) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
+	if b.track.CheckOpen() != nil {
 		return nil
 	}
 	var err error
@@ -355,18 +356,17 @@ func (b *Backend) Close() error {
 // release frees every OpenCL object the backend holds. The caller holds
 // b.mu, or is Open cleaning up after a failure.
 func (b *Backend) release() {
-	b.closed = true
-	for x := range b.buffers {
-		x.release()
+	live, _ := b.track.Close()
+	for _, x := range live {
+		x.(*buffer).release()
 	}
-	b.buffers = nil
-	for _, m := range []*cl.MemObject{b.meta, b.coef, b.rows, b.vals, b.gathered} {
+	for _, m := range []*cl.MemObject{b.meta, b.coef, b.rowIdx, b.vals, b.gathered} {
 		if m != nil {
 			m.Release()
 		}
 	}
-	b.meta, b.coef, b.rows, b.vals, b.gathered = nil, nil, nil, nil, nil
-	for _, ks := range []map[device.DType]*cl.Kernel{b.kernel, b.rowsK, b.gather} {
+	b.meta, b.coef, b.rowIdx, b.vals, b.gathered = nil, nil, nil, nil, nil
+	for _, ks := range []map[device.DType]*cl.Kernel{b.update, b.rows, b.gather} {
 		for dt, k := range ks {
 			k.Release()
 			delete(ks, dt)

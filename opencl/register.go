@@ -10,7 +10,7 @@ import (
 	"github.com/adagrad-go/adagrad/device"
 )
 
-func init() { _ = device.Register("opencl", driver{}) }
+func init() { device.Register("opencl", driver{}) }
 
 type driver struct{}
 

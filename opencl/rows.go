@@ -9,47 +9,50 @@ import (
 	"github.com/adagrad-go/adagrad/internal/launch"
 )
 
-var _ device.RowSparse = (*Backend)(nil)
-
-// AdagradRows uploads the row indices and values (never a dense gradient)
-// and enqueues one launch of adagrad_rows.
-func (b *Backend) AdagradRows(u device.RowUpdate) error {
+// UpdateRows uploads the row indices and values (never a dense gradient)
+// and enqueues one launch of update_rows.
+func (b *Backend) UpdateRows(u device.RowUpdate) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	xs, err := b.own(u.Param, u.Accum)
+	xs, err := b.own(append([]device.Buffer{u.Param}, u.State[:]...)...)
 	if err != nil {
 		return err
 	}
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	if len(u.Indices) == 0 || u.Width == 0 {
+	dt := u.Param.DType()
+	if err := b.caps.CheckRules(dt, true, u.Range); err != nil {
+		return err
+	}
+	r := u.Range
+	if len(u.Indices) == 0 || r.Width == 0 {
 		return nil
 	}
-	dt := u.Param.DType()
 	ptr, n := hostBytes(u.Values)
-	if err := b.upload(&b.rows, &b.rowsN, launch.Rows(u.Indices)); err != nil {
+	if err := b.upload(&b.rowIdx, &b.rowIdxN, launch.Rows(u.Indices)); err != nil {
 		return err
 	}
 	if err := b.upload(&b.vals, &b.valsN, unsafe.Slice((*byte)(ptr), n)); err != nil {
 		return err
 	}
-	perRow := launch.Units(u.Width)
+	perRow := launch.Units(r.Width)
 	units := perRow * len(u.Indices)
-	k := b.rowsK[dt]
-	if err := k.SetArgs(xs[0].mem, xs[1].mem, b.rows, b.vals, uint64(u.Off), uint64(u.Width), uint64(perRow), uint64(units)); err != nil {
+	s0, s1 := stateMems(xs[0], xs[1:])
+	k := b.rows[dt]
+	if err := k.SetArgs(xs[0].mem, s0, s1, b.rowIdx, b.vals, uint64(r.Off), uint64(r.Width), uint64(perRow), uint64(units),
+		uint64(r.Rule), uint64(r.StateOff[0]), uint64(r.StateOff[1])); err != nil {
 		return wrap("clSetKernelArg", err)
 	}
-	for i, c := range []float64{u.LR, u.Eps, launch.Sign(u.Maximize)} {
+	const firstCoef = 12 // the kernel's argument index of c0
+	for i, c := range r.Coef {
 		bits := launch.RealBits(dt, c)
-		if err := k.SetArgUnsafe(8+i, dt.Size(), unsafe.Pointer(&bits)); err != nil {
+		if err := k.SetArgUnsafe(firstCoef+i, dt.Size(), unsafe.Pointer(&bits)); err != nil {
 			return wrap("clSetKernelArg", err)
 		}
 	}
 	return b.enqueue(k, units)
 }
-
-var _ device.RowReader = (*Backend)(nil)
 
 // ReadRows gathers the rows on the device (gather_rows) and reads them back
 // in one copy.
@@ -60,6 +63,9 @@ func (b *Backend) ReadRows(dst any, src device.Buffer, off, width int, rows []in
 	if err != nil {
 		return err
 	}
+	if src == nil {
+		return device.ErrForeignBuffer
+	}
 	if err := device.CheckRows(dst, src, off, width, rows); err != nil {
 		return err
 	}
@@ -67,7 +73,7 @@ func (b *Backend) ReadRows(dst any, src device.Buffer, off, width int, rows []in
 	if n == 0 {
 		return nil
 	}
-	if err := b.upload(&b.rows, &b.rowsN, launch.Rows(rows)); err != nil {
+	if err := b.upload(&b.rowIdx, &b.rowIdxN, launch.Rows(rows)); err != nil {
 		return err
 	}
 	if err := b.grow(&b.gathered, &b.gatheredN, n); err != nil {
@@ -75,7 +81,7 @@ func (b *Backend) ReadRows(dst any, src device.Buffer, off, width int, rows []in
 	}
 	total := len(rows) * width
 	k := b.gather[src.DType()]
-	if err := k.SetArgs(b.gathered, xs[0].mem, b.rows, uint64(off), uint64(width), uint64(total)); err != nil {
+	if err := k.SetArgs(b.gathered, xs[0].mem, b.rowIdx, uint64(off), uint64(width), uint64(total)); err != nil {
 		return wrap("clSetKernelArg", err)
 	}
 	if err := b.enqueue(k, total); err != nil {

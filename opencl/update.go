@@ -12,12 +12,13 @@ import (
 	"github.com/adagrad-go/adagrad/internal/launch"
 )
 
-// Adagrad enqueues one launch of kernels/adagrad.cl over every range of u.
-// It returns before the device has finished; Sync or Read wait for it.
-func (b *Backend) Adagrad(u device.Update) error {
+// Update enqueues one launch of kernels/adagrad.cl over every range of u,
+// whatever their rules. It returns before the device has finished; Sync or
+// Read wait for it.
+func (b *Backend) Update(u device.Update) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	xs, err := b.own(u.Param, u.Grad, u.Accum)
+	xs, err := b.own(append([]device.Buffer{u.Param, u.Grad}, u.State[:]...)...)
 	if err != nil {
 		return err
 	}
@@ -25,6 +26,9 @@ func (b *Backend) Adagrad(u device.Update) error {
 		return err
 	}
 	dt := u.Param.DType()
+	if err := b.caps.CheckRules(dt, false, u.Ranges...); err != nil {
+		return err
+	}
 	meta, coef, units := launch.Table(dt, u.Ranges)
 	if units == 0 {
 		return nil
@@ -35,11 +39,26 @@ func (b *Backend) Adagrad(u device.Update) error {
 	if err := b.upload(&b.coef, &b.coefN, coef); err != nil {
 		return err
 	}
-	k := b.kernel[u.Grad.DType()] // the half-gradient builds are for float parameters
-	if err := k.SetArgs(xs[0].mem, xs[1].mem, xs[2].mem, b.meta, b.coef, uint32(len(u.Ranges)), uint64(units)); err != nil {
+	s0, s1 := stateMems(xs[0], xs[2:])
+	k := b.update[u.Grad.DType()] // the half-gradient builds are for float parameters
+	if err := k.SetArgs(xs[0].mem, xs[1].mem, s0, s1, b.meta, b.coef, uint32(len(u.Ranges)), uint64(units)); err != nil {
 		return wrap("clSetKernelArg", err)
 	}
 	return b.enqueue(k, units)
+}
+
+// stateMems returns the memory of state buffers 0 and 1, with the
+// parameters standing in for a state the rules do not have (kernels never
+// touch it).
+func stateMems(param *buffer, state []*buffer) (s0, s1 *cl.MemObject) {
+	mems := [device.MaxStates]*cl.MemObject{}
+	for k := range mems {
+		mems[k] = param.mem
+		if k < len(state) && state[k] != nil && state[k].mem != nil {
+			mems[k] = state[k].mem
+		}
+	}
+	return mems[0], mems[1]
 }
 
 // enqueue launches k with one work-item per unit: PoCL vectorises across

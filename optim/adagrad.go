@@ -26,6 +26,8 @@ type Param struct {
 type Adagrad struct {
 	mu      sync.Mutex
 	dev     device.Backend
+	upd     device.Updater
+	caps    device.Capabilities
 	arenas  []*arena // one per dtype present, Float32 first
 	tensors []*tensor
 	byName  map[string]*tensor
@@ -34,17 +36,21 @@ type Adagrad struct {
 }
 
 type tensor struct {
-	name    string
-	shape   []int
-	dt      device.DType
-	n       int
-	hyper   Hyper
-	group   int // index of the first tensor with equal hyperparameters
-	arena   *arena
-	off     int
-	step    int64
-	pending bool        // a dense gradient waits in the staging slice
-	sparse  *sparseGrad // a row-sparse gradient waits (then pending is false)
+	name     string
+	shape    []int
+	dt       device.DType
+	n        int
+	hyper    Hyper
+	rule     device.Rule
+	spec     device.RuleSpec
+	def      ruleDef
+	group    int // index of the first tensor with equal hyperparameters
+	arena    *arena
+	off      int                   // in the parameter and gradient buffers
+	stateOff [device.MaxStates]int // in each state buffer of the rule
+	step     int64
+	pending  bool        // a dense gradient waits in the staging slice
+	sparse   *sparseGrad // a row-sparse gradient waits (then pending is false)
 }
 
 // New uploads every parameter and its accumulator to dev. The options set
@@ -55,11 +61,15 @@ func New(dev device.Backend, params []Param, opts ...Option) (*Adagrad, error) {
 	if dev == nil {
 		return nil, errors.New("optim: nil device")
 	}
+	upd, ok := dev.(device.Updater)
+	if !ok {
+		return nil, fmt.Errorf("%w: %v runs no update rules (device.Updater)", device.ErrRule, dev)
+	}
 	base, err := apply(DefaultHyper(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("optim: %w", err)
 	}
-	a := &Adagrad{dev: dev, byName: make(map[string]*tensor, len(params))}
+	a := &Adagrad{dev: dev, upd: upd, caps: dev.Capabilities(), byName: make(map[string]*tensor, len(params))}
 	var groups []Hyper
 	for i, p := range params {
 		t, err := newTensor(p, base)
@@ -68,6 +78,9 @@ func New(dev device.Backend, params []Param, opts ...Option) (*Adagrad, error) {
 		}
 		if _, dup := a.byName[t.name]; dup {
 			return nil, fmt.Errorf("optim: param %d: duplicate name %q", i, t.name)
+		}
+		if !a.caps.Supports(t.rule, t.dt, false) {
+			return nil, fmt.Errorf("optim: param %d (%q): %w: %v on %v parameters, on %v", i, t.name, device.ErrRule, t.rule, t.dt, dev)
 		}
 		t.group = slices.Index(groups, t.hyper)
 		if t.group < 0 {
@@ -109,7 +122,11 @@ func newTensor(p Param, base Hyper) (*tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tensor{name: p.Name, shape: slices.Clone(shape), dt: dt, n: n, hyper: h}, nil
+	t := &tensor{name: p.Name, shape: slices.Clone(shape), dt: dt, n: n}
+	if err := t.setHyper(h); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // build lays the tensors out in one arena per dtype, grouped by
@@ -131,7 +148,7 @@ func (a *Adagrad) build(params []Param) error {
 			continue
 		}
 		slices.SortStableFunc(ts, func(x, y *tensor) int { return x.group - y.group })
-		ar, err := newArena(a.dev, dt, ts)
+		ar, err := newArena(a.dev, a.caps, dt, ts)
 		if err != nil {
 			a.freeArenas()
 			return fmt.Errorf("optim: allocating %v buffers on %v: %w", dt, a.dev, err)
@@ -148,34 +165,46 @@ func (a *Adagrad) build(params []Param) error {
 	return nil
 }
 
-// upload writes a tensor's parameters and its accumulator (filled with the
-// initial value when accum is nil).
-func (a *Adagrad) upload(t *tensor, param, accum any) error {
+// upload writes a tensor's parameters and its state (each filled with the
+// rule's starting value when state is nil).
+func (a *Adagrad) upload(t *tensor, param any, state []any) error {
 	ar := t.arena
-	if accum == nil {
-		accum = filled(t.dt, t.n, t.hyper.InitialAccumulatorValue)
-	}
-	defer a.stats.transfer(2*int64(t.n*t.dt.Size()), 0, time.Now())
+	start := time.Now()
+	bytes := int64(t.n * t.dt.Size())
 	if err := a.dev.Write(ar.param, t.off, param); err != nil {
 		return fmt.Errorf("optim: uploading %q: %w", t.name, err)
 	}
-	if err := a.dev.Write(ar.accum, t.off, accum); err != nil {
-		return fmt.Errorf("optim: uploading accumulator of %q: %w", t.name, err)
+	for k := range t.spec.State {
+		var s any
+		if state != nil {
+			s = state[k]
+		} else {
+			s = filled(t.dt, t.stateLen(k), t.def.initial(t.hyper, k))
+		}
+		if err := a.dev.Write(ar.state[k], t.stateOff[k], s); err != nil {
+			return fmt.Errorf("optim: uploading %s of %q: %w", t.spec.State[k].Name, t.name, err)
+		}
+		bytes += int64(t.stateLen(k) * t.dt.Size())
 	}
+	a.stats.transfer(bytes, 0, start)
 	return nil
 }
 
 func filled(dt device.DType, n int, v float64) any {
 	if dt == device.Float32 {
 		s := make([]float32, n)
-		for i := range s {
-			s[i] = float32(v)
+		if v != 0 {
+			for i := range s {
+				s[i] = float32(v)
+			}
 		}
 		return s
 	}
 	s := make([]float64, n)
-	for i := range s {
-		s[i] = v
+	if v != 0 {
+		for i := range s {
+			s[i] = v
+		}
 	}
 	return s
 }
@@ -249,7 +278,7 @@ func (a *Adagrad) stepArena(ar *arena) error {
 		a.stats.transfer(int64((s.end-s.off)*ar.gradDT.Size()), 0, start)
 	}
 	start := time.Now()
-	if err := a.dev.Adagrad(device.Update{Param: ar.param, Grad: grad, Accum: ar.accum, Ranges: ranges}); err != nil {
+	if err := a.upd.Update(device.Update{Param: ar.param, Grad: grad, State: ar.state, Ranges: ranges}); err != nil {
 		return fmt.Errorf("optim: step: %w", err)
 	}
 	ar.cur = (ar.cur + 1) % len(ar.grads)

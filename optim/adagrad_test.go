@@ -22,9 +22,9 @@ func (c *counting) Write(dst device.Buffer, off int, src any) error {
 	return c.Backend.Write(dst, off, src)
 }
 
-func (c *counting) Adagrad(u device.Update) error {
+func (c *counting) Update(u device.Update) error {
 	c.updates = append(c.updates, u)
-	return c.Backend.Adagrad(u)
+	return c.Backend.Update(u)
 }
 
 // TestManyTensorsOneCall checks the arena design: 200 tensors of two dtypes
@@ -129,7 +129,7 @@ func TestLRDecayPerTensor(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := dev.updates[0].Ranges
-	if len(rs) != 2 || rs[0].LR != 1.0/4 || rs[1].LR != 1 {
+	if len(rs) != 2 || rs[0].Coef[device.CoefLR] != 1.0/4 || rs[1].Coef[device.CoefLR] != 1 {
 		t.Errorf("ranges %+v; want a at lr 1/4 (step 4) and b at lr 1 (step 1)", rs)
 	}
 }

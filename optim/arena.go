@@ -8,16 +8,20 @@ import (
 	"github.com/adagrad-go/adagrad/device"
 )
 
-// arena holds every tensor of one dtype: one device buffer per role and one
-// host staging slice for gradients, each tensor a view at its offset.
+// arena holds every tensor of one dtype: one device buffer per role
+// (parameters, gradients, each state of the tensors' rules) and one host
+// staging slice for gradients, each tensor a view at its offsets.
 type arena struct {
-	dt           device.DType
-	n            int
-	tensors      []*tensor // in buffer order
-	param, accum device.Buffer
+	dt      device.DType
+	n       int
+	tensors []*tensor // in buffer order
+	param   device.Buffer
+	// state[k] holds state k of every tensor whose rule has one, sized per
+	// rule (per element or per row); nil when no tensor has state k.
+	state [device.MaxStates]device.Buffer
 	// grads holds the device gradient buffer, or two used in turn on a
-	// backend whose writes overlap its kernels (device.Overlapper), so
-	// that the next step's upload never lands in the buffer the running
+	// backend whose writes overlap its kernels (Capabilities.OverlapsWrites),
+	// so that the next step's upload never lands in the buffer the running
 	// step reads.
 	grads  []device.Buffer
 	cur    int // the grads entry the next step uses
@@ -28,29 +32,61 @@ type arena struct {
 	ranges []device.Range // reused by every Step
 }
 
-// align is the element alignment of every tensor in an arena: 16 bytes for
-// float32, so that GPU kernels can use 4-wide vector loads from the start
-// of every tensor. The padding between tensors is never exposed; a range
-// may run over it (see stepRanges), which updates nothing anyone reads.
+// align is the element alignment of every tensor in an arena and in each
+// state buffer: 16 bytes for float32, so that GPU kernels can use 4-wide
+// vector loads from the start of every tensor. The padding between tensors
+// is never exposed; a range may run over it (see stepRanges), which updates
+// nothing anyone reads.
 const align = 4
 
-func newArena(dev device.Backend, dt device.DType, ts []*tensor) (a *arena, err error) {
-	a = &arena{dt: dt, gradDT: dt, tensors: ts}
-	for _, t := range ts {
-		t.off = (a.n + align - 1) / align * align
+func alignUp(n int) int { return (n + align - 1) / align * align }
+
+// layout places the tensors in the parameter buffer and in each state
+// buffer, and returns the state buffers' sizes. Tensors whose rules share
+// per-element state k sit at the same offsets as in the parameter buffer
+// when every tensor has it, so that neighbours still merge into one range.
+func (a *arena) layout() (stateLen [device.MaxStates]int, err error) {
+	for _, t := range a.tensors {
+		t.off = alignUp(a.n)
+		if t.n > math.MaxInt-t.off {
+			return stateLen, fmt.Errorf("%w: the %v tensors do not fit in an address space", ErrShape, a.dt)
+		}
 		a.n = t.off + t.n
+		for k, ss := range t.spec.State {
+			size := t.n
+			if ss.Per == device.PerRow {
+				size, _ = t.rows()
+			}
+			t.stateOff[k] = alignUp(stateLen[k])
+			stateLen[k] = t.stateOff[k] + size
+		}
+	}
+	return stateLen, nil
+}
+
+func newArena(dev device.Backend, caps device.Capabilities, dt device.DType, ts []*tensor) (a *arena, err error) {
+	a = &arena{dt: dt, gradDT: dt, tensors: ts}
+	stateLen, err := a.layout()
+	if err != nil {
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
 			a.free(dev)
 		}
 	}()
-	for _, b := range []*device.Buffer{&a.param, &a.accum} {
-		if *b, err = dev.Alloc(dt, a.n); err != nil {
+	if a.param, err = dev.Alloc(dt, a.n); err != nil {
+		return nil, err
+	}
+	for k, n := range stateLen {
+		if n == 0 && !a.hasState(k) {
+			continue
+		}
+		if a.state[k], err = dev.Alloc(dt, n); err != nil {
 			return nil, err
 		}
 	}
-	if a.grads, err = allocGrads(dev, dt, a.n); err != nil {
+	if a.grads, err = allocGrads(dev, caps, dt, a.n); err != nil {
 		return nil, err
 	}
 	if dt == device.Float32 {
@@ -61,27 +97,30 @@ func newArena(dev device.Backend, dt device.DType, ts []*tensor) (a *arena, err 
 	return a, nil
 }
 
+// hasState reports whether some tensor's rule has state k.
+func (a *arena) hasState(k int) bool {
+	for _, t := range a.tensors {
+		if k < len(t.spec.State) {
+			return true
+		}
+	}
+	return false
+}
+
 // free releases the device buffers where the backend can free one buffer at
 // a time; otherwise they go when the backend is closed.
 func (a *arena) free(dev device.Backend) error {
-	f, ok := dev.(device.Freer)
-	var errs []error
-	for _, b := range []*device.Buffer{&a.param, &a.accum} {
-		if *b != nil && ok {
-			errs = append(errs, f.Free(*b))
-		}
-		*b = nil
-	}
-	errs = append(errs, freeBuffers(dev, a.grads))
-	a.grads = nil
-	return errors.Join(errs...)
+	bufs := append([]device.Buffer{a.param}, a.state[:]...)
+	err := errors.Join(freeBuffers(dev, bufs), freeBuffers(dev, a.grads))
+	a.param, a.state, a.grads = nil, [device.MaxStates]device.Buffer{}, nil
+	return err
 }
 
 // allocGrads allocates the gradient buffers of an arena: two on a backend
 // whose writes overlap its kernels, else one.
-func allocGrads(dev device.Backend, dt device.DType, n int) ([]device.Buffer, error) {
+func allocGrads(dev device.Backend, caps device.Capabilities, dt device.DType, n int) ([]device.Buffer, error) {
 	count := 1
-	if o, ok := dev.(device.Overlapper); ok && o.OverlapsWrites() {
+	if caps.OverlapsWrites {
 		count = 2
 	}
 	grads := make([]device.Buffer, 0, count)
@@ -111,12 +150,13 @@ func freeBuffers(dev device.Backend, bufs []device.Buffer) error {
 	return errors.Join(errs...)
 }
 
-// hostGrad returns the staging slice of t.
+// hostGrad returns the staging slice of t, its capacity cut at its length
+// so that an append cannot write into the next tensor's gradient.
 func (a *arena) hostGrad(t *tensor) any {
 	if a.dt == device.Float32 {
-		return a.grad32[t.off : t.off+t.n]
+		return a.grad32[t.off : t.off+t.n : t.off+t.n]
 	}
-	return a.grad64[t.off : t.off+t.n]
+	return a.grad64[t.off : t.off+t.n : t.off+t.n]
 }
 
 // span is a run [off, end) of the arena covering neighbouring tensors that
@@ -171,20 +211,17 @@ func firstNonFinite[T float32 | float64](s []T) int {
 }
 
 // stepRanges builds the update ranges of the tensors with a pending
-// gradient, merging neighbours whose coefficients are equal (the padding
-// between them included: its gradient is always zero).
+// gradient, merging neighbours that share rule and coefficients and whose
+// state lies alike (the padding between them included: its gradient is
+// always zero).
 func (a *arena) stepRanges() []device.Range {
 	rs := a.ranges[:0]
 	for i, t := range a.tensors {
 		if !t.pending {
 			continue
 		}
-		r := device.Range{
-			Off: t.off, Len: t.n,
-			LR: t.hyper.stepLR(t.step + 1), Eps: t.hyper.Eps,
-			WeightDecay: t.hyper.WeightDecay, Maximize: t.hyper.Maximize,
-		}
-		if k := len(rs) - 1; k >= 0 && i > 0 && a.tensors[i-1].pending && sameCoefficients(rs[k], r) {
+		r := t.nextRange()
+		if k := len(rs) - 1; k >= 0 && i > 0 && a.tensors[i-1].pending && mergeable(rs[k], r) {
 			rs[k].Len = r.Off + r.Len - rs[k].Off
 			continue
 		}
@@ -194,6 +231,18 @@ func (a *arena) stepRanges() []device.Range {
 	return rs
 }
 
-func sameCoefficients(a, b device.Range) bool {
-	return a.LR == b.LR && a.Eps == b.Eps && a.WeightDecay == b.WeightDecay && a.Maximize == b.Maximize
+// mergeable reports whether range b can extend range a: the same rule and
+// coefficients, and every state of the rule per element and as far from a's
+// as the parameters are.
+func mergeable(a, b device.Range) bool {
+	if a.Rule != b.Rule || a.Coef != b.Coef {
+		return false
+	}
+	spec, _ := a.Rule.Spec()
+	for k, ss := range spec.State {
+		if ss.Per != device.PerElement || b.StateOff[k]-a.StateOff[k] != b.Off-a.Off {
+			return false
+		}
+	}
+	return true
 }

@@ -15,6 +15,8 @@ import (
 	"sort"
 
 	"strings"
+
+	"github.com/adagrad-go/adagrad/device"
 )
 
 // A checkpoint is a safetensors file (an 8-byte little-endian header
@@ -68,7 +70,17 @@ type torchGroup struct {
 	Fused                   *bool   `json:"fused"`
 	Params                  []int   `json:"params"`
 	// Not PyTorch's: this library's own per-tensor option.
-	SkipNonFinite bool `json:"adagrad_go_skip_non_finite,omitempty"`
+	SkipNonFinite bool   `json:"adagrad_go_skip_non_finite,omitempty"`
+	Rule          string `json:"adagrad_go_rule,omitempty"` // "" for Adagrad
+}
+
+// ruleName is the rule's name in a param group: "" for plain Adagrad, so
+// that PyTorch's own files need no key of ours.
+func ruleName(h Hyper) string {
+	if h.Rule == 0 || h.Rule == device.Adagrad {
+		return ""
+	}
+	return h.Rule.String()
 }
 
 // EncodeCheckpoint returns st as checkpoint bytes, with extra metadata
@@ -110,8 +122,20 @@ func EncodeCheckpoint(st State, extra map[string]string) ([]byte, error) {
 		if err := add(ts.Name, ts.Shape, ts.Param); err != nil {
 			return nil, err
 		}
-		if err := add(fmt.Sprintf("state.%d.sum", i), ts.Shape, ts.Accum); err != nil {
-			return nil, err
+		_, spec, _, err := ts.Hyper.rule()
+		if err != nil {
+			return nil, fmt.Errorf("%w: tensor %q: %v", ErrCheckpoint, ts.Name, err)
+		}
+		if len(ts.State) != len(spec.State) {
+			return nil, fmt.Errorf("%w: tensor %q has %d states, its rule %d", ErrCheckpoint, ts.Name, len(ts.State), len(spec.State))
+		}
+		for k, ss := range spec.State {
+			if ss.Per != device.PerElement {
+				return nil, fmt.Errorf("%w: tensor %q: per-row state is not stored yet", ErrCheckpoint, ts.Name)
+			}
+			if err := add(fmt.Sprintf("state.%d.%s", i, ss.Name), ts.Shape, ts.State[k]); err != nil {
+				return nil, err
+			}
 		}
 		if err := add(fmt.Sprintf("state.%d.step", i), []int{}, []float32{float32(ts.Step)}); err != nil {
 			return nil, err
@@ -119,7 +143,7 @@ func EncodeCheckpoint(st State, extra map[string]string) ([]byte, error) {
 		h := ts.Hyper
 		groups = append(groups, torchGroup{LR: h.LR, LRDecay: h.LRDecay, WeightDecay: h.WeightDecay,
 			InitialAccumulatorValue: h.InitialAccumulatorValue, Eps: h.Eps, Maximize: h.Maximize,
-			Params: []int{i}, SkipNonFinite: h.SkipNonFinite})
+			Params: []int{i}, SkipNonFinite: h.SkipNonFinite, Rule: ruleName(h)})
 	}
 	meta := map[string]string{}
 	for k, v := range extra {
@@ -246,8 +270,16 @@ func DecodeCheckpoint(b []byte) (State, map[string]string, error) {
 			if i < 0 || i >= len(names) || hypers[i] != nil {
 				return fail("param_groups name parameter %d of %d", i, len(names))
 			}
+			rule := device.Adagrad
+			if g.Rule != "" {
+				r, ok := device.RuleNamed(g.Rule)
+				if !ok {
+					return fail("param group of parameter %d names an unknown rule %q", i, g.Rule)
+				}
+				rule = r
+			}
 			hypers[i] = &Hyper{LR: g.LR, Eps: g.Eps, LRDecay: g.LRDecay, WeightDecay: g.WeightDecay,
-				InitialAccumulatorValue: g.InitialAccumulatorValue, Maximize: g.Maximize, SkipNonFinite: g.SkipNonFinite}
+				InitialAccumulatorValue: g.InitialAccumulatorValue, Maximize: g.Maximize, SkipNonFinite: g.SkipNonFinite, Rule: rule}
 		}
 	}
 	st := State{Tensors: make([]TensorState, len(names))}
@@ -259,17 +291,25 @@ func DecodeCheckpoint(b []byte) (State, map[string]string, error) {
 		if err != nil {
 			return fail("%v", err)
 		}
-		s, sumShape, err := tensorData(header, data, fmt.Sprintf("state.%d.sum", i))
-		if err != nil {
-			return fail("%v", err)
-		}
-		if !slices.Equal(shape, sumShape) || fmt.Sprintf("%T", p) != fmt.Sprintf("%T", s) {
-			return fail("parameter %q and its accumulator differ in shape or dtype", name)
-		}
 		if steps[i] < 0 {
 			return fail("parameter %q has step %d", name, steps[i])
 		}
-		st.Tensors[i] = TensorState{Name: name, Shape: shape, Hyper: *hypers[i], Step: steps[i], Param: p, Accum: s}
+		ts := TensorState{Name: name, Shape: shape, Hyper: *hypers[i], Step: steps[i], Param: p}
+		_, spec, _, err := ts.Hyper.rule()
+		if err != nil {
+			return fail("parameter %q: %v", name, err)
+		}
+		for _, ss := range spec.State {
+			s, sShape, err := tensorData(header, data, fmt.Sprintf("state.%d.%s", i, ss.Name))
+			if err != nil {
+				return fail("%v", err)
+			}
+			if !slices.Equal(shape, sShape) || fmt.Sprintf("%T", p) != fmt.Sprintf("%T", s) {
+				return fail("parameter %q and its %s differ in shape or dtype", name, ss.Name)
+			}
+			ts.State = append(ts.State, s)
+		}
+		st.Tensors[i] = ts
 	}
 	extra := map[string]string{}
 	for k, v := range meta {

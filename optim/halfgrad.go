@@ -30,7 +30,10 @@ func (a *Adagrad) SetGradPrecision(dt device.DType) error {
 		if ar.dt != device.Float32 || ar.gradDT == dt {
 			continue
 		}
-		grads, err := allocGrads(a.dev, dt, ar.n)
+		if !a.caps.HasDType(dt) {
+			return fmt.Errorf("%w: %v takes no %v gradients", device.ErrDType, a.dev, dt)
+		}
+		grads, err := allocGrads(a.dev, a.caps, dt, ar.n)
 		if err != nil {
 			return fmt.Errorf("optim: gradient buffer of %d %v: %w", ar.n, dt, err)
 		}

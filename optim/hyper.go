@@ -18,10 +18,14 @@ type Hyper struct {
 	// gradient that holds NaN or ±Inf. Off by default: like PyTorch, the
 	// update then propagates them.
 	SkipNonFinite bool
+	// Rule is the update rule (device.Adagrad when zero). It is fixed when
+	// the optimizer is made: its state is laid out for it.
+	Rule device.Rule
 }
 
-// DefaultHyper returns LR 0.01, Eps 1e-8 and everything else zero.
-func DefaultHyper() Hyper { return Hyper{LR: 0.01, Eps: 1e-8} }
+// DefaultHyper returns LR 0.01, Eps 1e-8, the Adagrad rule and everything
+// else zero.
+func DefaultHyper() Hyper { return Hyper{LR: 0.01, Eps: 1e-8, Rule: device.Adagrad} }
 
 // Validate returns a device.ErrHyper error naming the first hyperparameter
 // that is NaN, infinite or negative.
@@ -38,6 +42,24 @@ func (h Hyper) Validate() error {
 		}
 	}
 	return nil
+}
+
+// validateIn is Validate for a tensor of dtype dt: the values the device
+// uses must also stay finite when rounded to dt (1e39 is +Inf in float32).
+func (h Hyper) validateIn(dt device.DType) error {
+	if err := h.Validate(); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"LR", h.LR}, {"Eps", h.Eps}, {"WeightDecay", h.WeightDecay}, {"InitialAccumulatorValue", h.InitialAccumulatorValue}} {
+		if err := device.CheckHyperIn(dt, f.name, f.v); err != nil {
+			return err
+		}
+	}
+	_, _, _, err := h.rule()
+	return err
 }
 
 // stepLR is the learning rate of step t (1-based), computed in float64 so
@@ -59,6 +81,10 @@ func InitialAccumulatorValue(v float64) Option {
 }
 func Maximize(v bool) Option      { return func(h *Hyper) { h.Maximize = v } }
 func SkipNonFinite(v bool) Option { return func(h *Hyper) { h.SkipNonFinite = v } }
+
+// UpdateRule chooses the update rule (see device.Rule), for example
+// device.AdagradEpsInside for ε inside the square root.
+func UpdateRule(r device.Rule) Option { return func(h *Hyper) { h.Rule = r } }
 
 // WithHyper replaces every hyperparameter at once.
 func WithHyper(x Hyper) Option { return func(h *Hyper) { *h = x } }

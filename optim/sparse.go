@@ -17,8 +17,9 @@ var (
 	// ErrSparseWeightDecay: weight decay is not defined for row-sparse
 	// gradients (PyTorch refuses it too).
 	ErrSparseWeightDecay = errors.New("optim: weight decay with a sparse gradient")
-	// ErrNoSparse: the backend cannot apply row-sparse gradients.
-	ErrNoSparse = errors.New("optim: backend has no row-sparse update")
+	// ErrNoSparse: the backend cannot apply row-sparse gradients with the
+	// tensor's rule (its Capabilities do not list it).
+	ErrNoSparse = fmt.Errorf("optim: backend has no row-sparse update: %w", device.ErrRule)
 )
 
 // sparseGrad is a tensor's pending row-sparse gradient, copied from the
@@ -56,6 +57,9 @@ func (a *Adagrad) SetSparseGrad(name string, indices []int64, values any) error 
 	defer a.mu.Unlock()
 	t, err := a.lookup(name)
 	if err != nil {
+		return err
+	}
+	if err := a.checkRowsSupported(t); err != nil {
 		return err
 	}
 	if t.hyper.WeightDecay != 0 {
@@ -126,10 +130,9 @@ func coalesce[T float32 | float64](indices []int64, values []T, width int) ([]in
 // rowUpdate builds the device call for t's pending sparse gradient.
 func (t *tensor) rowUpdate() device.RowUpdate {
 	rows, width := t.rows()
-	u := device.RowUpdate{
-		Param: t.arena.param, Accum: t.arena.accum, Off: t.off, Rows: rows, Width: width,
-		LR: t.hyper.stepLR(t.step + 1), Eps: t.hyper.Eps, Maximize: t.hyper.Maximize,
-	}
+	r := t.nextRange()
+	r.Width = width
+	u := device.RowUpdate{Param: t.arena.param, State: t.arena.state, Range: r, Rows: rows}
 	switch v := t.sparse.values.(type) {
 	case []float32:
 		u.Indices, u.Values = coalesce(t.sparse.indices, v, width)
@@ -142,13 +145,12 @@ func (t *tensor) rowUpdate() device.RowUpdate {
 // checkSparse returns an error for the first pending sparse gradient the
 // backend cannot take or that SkipNonFinite refuses.
 func (a *Adagrad) checkSparse() error {
-	_, ok := a.dev.(device.RowSparse)
 	for _, t := range a.tensors {
 		if t.sparse == nil {
 			continue
 		}
-		if !ok {
-			return fmt.Errorf("%w: %v (tensor %q)", ErrNoSparse, a.dev, t.name)
+		if err := a.checkRowsSupported(t); err != nil {
+			return err
 		}
 		if t.hyper.WeightDecay != 0 { // set by SetHyper after SetSparseGrad
 			return fmt.Errorf("%w: tensor %q has WeightDecay %v", ErrSparseWeightDecay, t.name, t.hyper.WeightDecay)
@@ -170,6 +172,15 @@ func (a *Adagrad) checkSparse() error {
 	return nil
 }
 
+// checkRowsSupported returns an ErrNoSparse error when the backend cannot
+// run t's rule with row-sparse gradients.
+func (a *Adagrad) checkRowsSupported(t *tensor) error {
+	if !a.caps.Supports(t.rule, t.dt, true) {
+		return fmt.Errorf("%w: %v has no row-sparse %v for %v (tensor %q)", ErrNoSparse, a.dev, t.rule, t.dt, t.name)
+	}
+	return nil
+}
+
 // stepSparse applies every pending sparse gradient, one backend call per
 // tensor with touched rows.
 func (a *Adagrad) stepSparse() error {
@@ -179,11 +190,11 @@ func (a *Adagrad) stepSparse() error {
 		}
 		u := t.rowUpdate()
 		start := time.Now()
-		if err := a.dev.(device.RowSparse).AdagradRows(u); err != nil {
+		if err := a.upd.UpdateRows(u); err != nil {
 			return fmt.Errorf("optim: sparse step of %q: %w", t.name, err)
 		}
 		// Indices and values cross to the device inside the call.
-		a.stats.compute(int64(8*len(u.Indices)+len(u.Indices)*u.Width*t.dt.Size()), start)
+		a.stats.compute(int64(8*len(u.Indices)+len(u.Indices)*u.Range.Width*t.dt.Size()), start)
 	}
 	return nil
 }
@@ -211,7 +222,7 @@ func (a *Adagrad) ReadRows(name string, rows []int64, dst any) error {
 		return err
 	}
 	defer a.stats.transfer(0, int64(n*t.dt.Size()), time.Now())
-	if rr, ok := a.dev.(device.RowReader); ok {
+	if rr, ok := a.dev.(device.RowReader); ok && a.caps.Gather {
 		return rr.ReadRows(dst, t.arena.param, t.off, width, rows)
 	}
 	for i, r := range rows {

@@ -11,15 +11,17 @@ type State struct {
 	Tensors []TensorState
 }
 
-// TensorState is one tensor's part of a State. Param and Accum are
-// []float32 or []float64.
+// TensorState is one tensor's part of a State: its parameters and the
+// state of its rule (Hyper.Rule), each a []float32 or []float64 of the
+// tensor's dtype. State[k] is the rule's state k (device.RuleSpec.State):
+// for Adagrad, State[0] is the accumulator, PyTorch's state['sum'].
 type TensorState struct {
 	Name  string
 	Shape []int
 	Hyper Hyper
 	Step  int64
 	Param any
-	Accum any
+	State []any
 }
 
 // State reads every tensor's parameters and accumulator back from the
@@ -36,14 +38,19 @@ func (a *Adagrad) State() (State, error) {
 	var bytes int64
 	defer func() { a.stats.transfer(0, bytes, start) }()
 	for i, t := range a.tensors {
-		bytes += 2 * int64(t.n*t.dt.Size())
+		bytes += int64(t.n * t.dt.Size())
 		ts := TensorState{Name: t.name, Shape: slices.Clone(t.shape), Hyper: t.hyper, Step: t.step,
-			Param: filled(t.dt, t.n, 0), Accum: filled(t.dt, t.n, 0)}
+			Param: filled(t.dt, t.n, 0)}
 		if err := a.dev.Read(ts.Param, t.arena.param, t.off); err != nil {
 			return State{}, fmt.Errorf("optim: reading %q: %w", t.name, err)
 		}
-		if err := a.dev.Read(ts.Accum, t.arena.accum, t.off); err != nil {
-			return State{}, fmt.Errorf("optim: reading accumulator of %q: %w", t.name, err)
+		for k, ss := range t.spec.State {
+			s := filled(t.dt, t.stateLen(k), 0)
+			if err := a.dev.Read(s, t.arena.state[k], t.stateOff[k]); err != nil {
+				return State{}, fmt.Errorf("optim: reading %s of %q: %w", ss.Name, t.name, err)
+			}
+			ts.State = append(ts.State, s)
+			bytes += int64(t.stateLen(k) * t.dt.Size())
 		}
 		st.Tensors[i] = ts
 	}
@@ -78,11 +85,17 @@ func (a *Adagrad) LoadState(st State) error {
 		if err := t.check(ts.Param); err != nil {
 			return err
 		}
-		if err := t.check(ts.Accum); err != nil {
-			return err
-		}
-		if err := ts.Hyper.Validate(); err != nil {
+		probe := *t
+		if err := probe.setHyper(ts.Hyper); err != nil {
 			return fmt.Errorf("optim: tensor %q: %w", t.name, err)
+		}
+		if len(ts.State) != len(t.spec.State) {
+			return fmt.Errorf("%w: tensor %q's rule %v keeps %d states, the state has %d", ErrShape, t.name, t.rule, len(t.spec.State), len(ts.State))
+		}
+		for k, s := range ts.State {
+			if err := t.checkLen(s, t.stateLen(k)); err != nil {
+				return err
+			}
 		}
 		if ts.Step < 0 {
 			return fmt.Errorf("optim: tensor %q: negative step %d", t.name, ts.Step)
@@ -90,10 +103,13 @@ func (a *Adagrad) LoadState(st State) error {
 	}
 	for _, ts := range st.Tensors {
 		t := a.byName[ts.Name]
-		if err := a.upload(t, ts.Param, ts.Accum); err != nil {
+		if err := a.upload(t, ts.Param, ts.State); err != nil {
 			return err
 		}
-		t.hyper, t.step, t.pending, t.sparse = ts.Hyper, ts.Step, false, nil
+		if err := t.setHyper(ts.Hyper); err != nil {
+			return err // checked above: cannot happen
+		}
+		t.step, t.pending, t.sparse = ts.Step, false, nil
 	}
 	return nil
 }

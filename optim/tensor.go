@@ -108,41 +108,52 @@ func (a *Adagrad) ZeroGrad() {
 }
 
 // check reports whether s is a slice of t's dtype and length.
-func (t *tensor) check(s any) error {
-	dt, n, err := device.DTypeOf(s)
+func (t *tensor) check(s any) error { return t.checkLen(s, t.n) }
+
+// checkLen reports whether s is a slice of t's dtype and length n.
+func (t *tensor) checkLen(s any, n int) error {
+	dt, got, err := device.DTypeOf(s)
 	if err != nil {
 		return err
 	}
-	if dt != t.dt || n != t.n {
-		return fmt.Errorf("%w: tensor %q is %d %v, got %d %v", ErrShape, t.name, t.n, t.dt, n, dt)
+	if dt != t.dt || got != n {
+		return fmt.Errorf("%w: tensor %q takes %d %v, got %d %v", ErrShape, t.name, n, t.dt, got, dt)
 	}
 	return nil
 }
 
 // Read copies the tensor's current parameters from the device into dst,
 // which must have the tensor's dtype and length.
-func (a *Adagrad) Read(name string, dst any) error { return a.read(name, dst, false) }
+func (a *Adagrad) Read(name string, dst any) error { return a.read(name, dst, -1) }
 
-// ReadAccum copies the tensor's accumulator (PyTorch's state['sum']) into
-// dst.
-func (a *Adagrad) ReadAccum(name string, dst any) error { return a.read(name, dst, true) }
+// ReadAccum copies the tensor's accumulator (state 0 of its rule: PyTorch's
+// state['sum'] for Adagrad) into dst.
+func (a *Adagrad) ReadAccum(name string, dst any) error { return a.read(name, dst, 0) }
 
-func (a *Adagrad) read(name string, dst any, accum bool) error {
+// ReadState copies state k of the tensor's rule (device.RuleSpec.State)
+// into dst.
+func (a *Adagrad) ReadState(name string, k int, dst any) error { return a.read(name, dst, k) }
+
+// read copies the parameters (k < 0) or state k.
+func (a *Adagrad) read(name string, dst any, k int) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	t, err := a.lookup(name)
 	if err != nil {
 		return err
 	}
-	if err := t.check(dst); err != nil {
+	src, off, n := t.arena.param, t.off, t.n
+	if k >= 0 {
+		if k >= len(t.spec.State) {
+			return fmt.Errorf("%w: tensor %q's rule %v keeps %d states, not %d", ErrShape, name, t.rule, len(t.spec.State), k+1)
+		}
+		src, off, n = t.arena.state[k], t.stateOff[k], t.stateLen(k)
+	}
+	if err := t.checkLen(dst, n); err != nil {
 		return err
 	}
-	src := t.arena.param
-	if accum {
-		src = t.arena.accum
-	}
-	defer a.stats.transfer(0, int64(t.n*t.dt.Size()), time.Now())
-	if err := a.dev.Read(dst, src, t.off); err != nil {
+	defer a.stats.transfer(0, int64(n*t.dt.Size()), time.Now())
+	if err := a.dev.Read(dst, src, off); err != nil {
 		return fmt.Errorf("optim: reading %q: %w", name, err)
 	}
 	return nil
@@ -171,13 +182,17 @@ func (a *Adagrad) SetHyper(names []string, opts ...Option) error {
 	next := make([]Hyper, len(targets))
 	for i, t := range targets {
 		h, err := apply(t.hyper, opts)
+		if err == nil {
+			probe := *t
+			err = probe.setHyper(h)
+		}
 		if err != nil {
 			return fmt.Errorf("optim: tensor %q: %w", t.name, err)
 		}
 		next[i] = h
 	}
 	for i, t := range targets {
-		t.hyper = next[i]
+		_ = t.setHyper(next[i]) // checked above
 	}
 	return nil
 }

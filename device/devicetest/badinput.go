@@ -160,10 +160,10 @@ func testBadOptimizerCalls(t *testing.T, open Opener) {
 func stateDiff(a, b optim.State) string {
 	ra, rb := &result{}, &result{}
 	for _, ts := range a.Tensors {
-		ra.param, ra.sum = append(ra.param, widen(ts.Param)), append(ra.sum, widen(ts.Accum))
+		ra.param, ra.sum = append(ra.param, widen(ts.Param)), append(ra.sum, widen(ts.State[0]))
 	}
 	for _, ts := range b.Tensors {
-		rb.param, rb.sum = append(rb.param, widen(ts.Param)), append(rb.sum, widen(ts.Accum))
+		rb.param, rb.sum = append(rb.param, widen(ts.Param)), append(rb.sum, widen(ts.State[0]))
 	}
 	if d := ra.diff(rb); d != "" {
 		return d
@@ -201,10 +201,10 @@ func testBadUpdate(t *testing.T, open Opener) {
 		}
 		bufs[role], want[role] = b, v
 	}
-	ok := device.Range{Off: 0, Len: 4, LR: 0.1, Eps: 1e-8}
+	ok := device.Range{Off: 0, Len: 4, Rule: device.Adagrad, Coef: adagradCoef(0.1, 1e-8, 0, false)}
 	with := func(f func(r *device.Range)) device.Range { r := ok; f(&r); return r }
 	upd := func(rs ...device.Range) device.Update {
-		return device.Update{Param: bufs["p"], Grad: bufs["g"], Accum: bufs["s"], Ranges: rs}
+		return device.Update{Param: bufs["p"], Grad: bufs["g"], State: states(bufs["s"]), Ranges: rs}
 	}
 	bad := map[string]device.Update{
 		"overlapping":  upd(ok, with(func(r *device.Range) { r.Off = 3 })),
@@ -212,14 +212,15 @@ func testBadUpdate(t *testing.T, open Opener) {
 		"past the end": upd(with(func(r *device.Range) { r.Off = n - 2 })),
 		"negative off": upd(with(func(r *device.Range) { r.Off = -1 })),
 		"negative len": upd(with(func(r *device.Range) { r.Len = -1 })),
-		"dtype":        {Param: bufs["p"], Grad: bufs["g64"], Accum: bufs["s"], Ranges: []device.Range{ok}},
-		"nil buffer":   {Param: bufs["p"], Accum: bufs["s"], Ranges: []device.Range{ok}},
-		"NaN lr":       upd(ok, with(func(r *device.Range) { r.Off, r.LR = 8, math.NaN() })),
-		"negative eps": upd(with(func(r *device.Range) { r.Eps = -1 })),
-		"Inf decay":    upd(with(func(r *device.Range) { r.WeightDecay = math.Inf(1) })),
+		"dtype":        {Param: bufs["p"], Grad: bufs["g64"], State: states(bufs["s"]), Ranges: []device.Range{ok}},
+		"nil buffer":   {Param: bufs["p"], State: states(bufs["s"]), Ranges: []device.Range{ok}},
+		"no state":     {Param: bufs["p"], Grad: bufs["g"], Ranges: []device.Range{ok}},
+		"NaN lr":       upd(ok, with(func(r *device.Range) { r.Off, r.Coef[device.CoefLR] = 8, math.NaN() })),
+		"negative eps": upd(with(func(r *device.Range) { r.Coef[device.CoefEps] = -1 })),
+		"Inf decay":    upd(with(func(r *device.Range) { r.Coef[device.CoefWeightDecay] = math.Inf(1) })),
 	}
 	for name, u := range bad {
-		if err := dev.Adagrad(u); err == nil {
+		if err := updater(t, dev).Update(u); err == nil {
 			t.Errorf("Adagrad with %s ranges succeeded", name)
 		}
 	}

@@ -84,11 +84,12 @@ func benchSize(b *testing.B, dev device.Backend, dt device.DType, n int) {
 			copyBW = float64(2*size*int64(n)*int64(b.N)) / b.Elapsed().Seconds()
 		})
 	}
-	u := device.Update{Param: p, Grad: g, Accum: s, Ranges: []device.Range{{Len: n, LR: 0.01, Eps: 1e-8}}}
+	u := device.Update{Param: p, Grad: g, State: states(s), Ranges: []device.Range{{Len: n, Rule: device.Adagrad, Coef: adagradCoef(0.01, 1e-8, 0, false)}}}
+	upd := updater(b, dev)
 	b.Run("step", func(b *testing.B) {
 		b.SetBytes(5 * size * int64(n))
 		for range b.N {
-			if err := dev.Adagrad(u); err != nil {
+			if err := upd.Update(u); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -114,17 +115,14 @@ const (
 // upload of indices and values plus the update, as optim does it) beside a
 // dense step over the whole table ("dense", gradient already on the
 // device), and reports the sparse step's speed-up over the dense one
-// ("x-dense"). Backends without device.RowSparse are skipped.
+// ("x-dense").
 func BenchSparse(b *testing.B, open Opener) {
 	dev, err := open()
 	if err != nil {
 		b.Fatalf("open: %v", err)
 	}
 	defer dev.Close()
-	rs, ok := dev.(device.RowSparse)
-	if !ok {
-		b.Skipf("%v has no row-sparse update", dev)
-	}
+	upd := updater(b, dev)
 	n := sparseBenchRows * sparseBenchWidth
 	var bufs [3]device.Buffer
 	for i := range bufs {
@@ -142,10 +140,10 @@ func BenchSparse(b *testing.B, open Opener) {
 	}
 	var denseNs float64
 	b.Run("dense", func(b *testing.B) {
-		u := device.Update{Param: bufs[0], Grad: bufs[1], Accum: bufs[2], Ranges: []device.Range{{Len: n, LR: 0.01, Eps: 1e-8}}}
+		u := device.Update{Param: bufs[0], Grad: bufs[1], State: states(bufs[2]), Ranges: []device.Range{{Len: n, Rule: device.Adagrad, Coef: adagradCoef(0.01, 1e-8, 0, false)}}}
 		b.SetBytes(20 * int64(n))
 		for range b.N {
-			if err := dev.Adagrad(u); err != nil {
+			if err := upd.Update(u); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -155,13 +153,13 @@ func BenchSparse(b *testing.B, open Opener) {
 		denseNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	})
 	b.Run("rows", func(b *testing.B) {
-		u := device.RowUpdate{Param: bufs[0], Accum: bufs[2], Rows: sparseBenchRows, Width: sparseBenchWidth,
-			Indices: indices, Values: values, LR: 0.01, Eps: 1e-8}
+		u := device.RowUpdate{Param: bufs[0], State: states(bufs[2]), Rows: sparseBenchRows, Indices: indices, Values: values,
+			Range: device.Range{Len: n, Width: sparseBenchWidth, Rule: device.Adagrad, Coef: adagradCoef(0.01, 1e-8, 0, false)}}
 		// Bytes that cross to the device (indices and values) and that the
 		// update reads and writes (param and accum of the touched rows).
 		b.SetBytes(int64(8*len(indices) + 4*len(values) + 16*len(values)))
 		for range b.N {
-			if err := rs.AdagradRows(u); err != nil {
+			if err := upd.UpdateRows(u); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -198,7 +198,7 @@ func testClosed(t *testing.T, open Opener) {
 		"Read":  func() error { return dev.Read(make([]float32, 8), b, 0) },
 		"Sync":  dev.Sync,
 		"Adagrad": func() error {
-			return dev.Adagrad(device.Update{Param: b, Grad: b, Accum: b, Ranges: []device.Range{{Len: 8, LR: 0.1}}})
+			return updater(t, dev).Update(device.Update{Param: b, Grad: b, State: states(b), Ranges: []device.Range{{Len: 8, Rule: device.Adagrad, Coef: adagradCoef(0.1, 0, 0, false)}}})
 		},
 	}
 	for name, call := range calls {

@@ -43,3 +43,18 @@ func dtypeOf(name string) device.DType {
 	}
 	return device.Float64
 }
+
+// adagradCoef is device.Adagrad's coefficients: lr, eps, weight decay and
+// the sign of maximize.
+func adagradCoef(lr, eps, wd float64, maximize bool) [device.MaxCoefs]float64 {
+	sign := 1.0
+	if maximize {
+		sign = -1
+	}
+	return [device.MaxCoefs]float64{lr, eps, wd, sign}
+}
+
+// states is the State array of an update with one state buffer.
+func states(s device.Buffer) [device.MaxStates]device.Buffer {
+	return [device.MaxStates]device.Buffer{s}
+}

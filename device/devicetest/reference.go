@@ -24,9 +24,11 @@ func newRefTensor[T float32 | float64](init []T, h optim.Hyper) *refTensor[T] {
 	return r
 }
 
-// updateRows applies one step with a row-sparse gradient: duplicate rows
-// are summed in the order given (rounding each sum to T), then only the
-// touched rows are updated.
+// updateRows applies one step with a row-sparse gradient as PyTorch's
+// sparse path computes it: duplicate rows are summed in the order given
+// (rounding each sum to T), then only the touched rows are updated, with
+// the square rounded before it is added and the division before the
+// scaling by the learning rate.
 func (r *refTensor[T]) updateRows(indices []int64, values []T, width int) {
 	sums := map[int64][]T{}
 	var order []int64
@@ -42,9 +44,20 @@ func (r *refTensor[T]) updateRows(indices []int64, values []T, width int) {
 		}
 	}
 	r.step++
+	h := r.hyper
+	lr := T(h.LR / (1 + float64(r.step-1)*h.LRDecay))
+	eps := T(h.Eps)
 	for _, row := range order {
 		lo := int(row) * width
-		r.apply(lo, lo+width, sums[row])
+		for w, gi := range sums[row] {
+			i := lo + w
+			if h.Maximize {
+				gi = -gi
+			}
+			r.s[i] = T(r.s[i] + T(gi*gi))
+			std := T(T(math.Sqrt(float64(r.s[i]))) + eps)
+			r.p[i] = T(r.p[i] - T(lr*T(gi/std)))
+		}
 	}
 }
 

@@ -229,13 +229,11 @@ func testBadSparse(t *testing.T, open Opener) {
 	if d := stateDiff(before, after); d != "" {
 		t.Errorf("refused sparse gradients changed the state: %s", d)
 	}
-	if rs, ok := dev.(device.RowSparse); ok {
-		testBadRowUpdate(t, dev, rs)
-	}
+	testBadRowUpdate(t, dev, updater(t, dev))
 }
 
 // testBadRowUpdate hands the backend malformed row updates directly.
-func testBadRowUpdate(t *testing.T, dev device.Backend, rs device.RowSparse) {
+func testBadRowUpdate(t *testing.T, dev device.Backend, rs device.Updater) {
 	p, err := dev.Alloc(device.Float32, 16)
 	if err != nil {
 		t.Fatal(err)
@@ -253,22 +251,26 @@ func testBadRowUpdate(t *testing.T, dev device.Backend, rs device.RowSparse) {
 			t.Fatal(err)
 		}
 	}
-	ok := device.RowUpdate{Param: p, Accum: s, Rows: 4, Width: 4, Indices: []int64{0, 2}, Values: make([]float32, 8), LR: 0.1, Eps: 1e-8}
+	ok := device.RowUpdate{Param: p, State: states(s), Rows: 4, Indices: []int64{0, 2}, Values: make([]float32, 8),
+		Range: device.Range{Len: 16, Width: 4, Rule: device.Adagrad, Coef: adagradCoef(0.1, 1e-8, 0, false)}}
 	with := func(f func(u *device.RowUpdate)) device.RowUpdate { u := ok; f(&u); return u }
 	bad := map[string]device.RowUpdate{
 		"duplicate rows": with(func(u *device.RowUpdate) { u.Indices = []int64{2, 2} }),
 		"unsorted rows":  with(func(u *device.RowUpdate) { u.Indices = []int64{2, 0} }),
 		"row past end":   with(func(u *device.RowUpdate) { u.Indices = []int64{0, 4} }),
-		"table too big":  with(func(u *device.RowUpdate) { u.Rows = 5 }),
-		"offset":         with(func(u *device.RowUpdate) { u.Off = 4 }),
+		"table too big":  with(func(u *device.RowUpdate) { u.Rows, u.Range.Len = 5, 20 }),
+		"offset":         with(func(u *device.RowUpdate) { u.Range.Off = 4 }),
+		"rows vs len":    with(func(u *device.RowUpdate) { u.Rows = 3 }),
+		"weight decay":   with(func(u *device.RowUpdate) { u.Range.Coef[device.CoefWeightDecay] = 0.1 }),
+		"no state":       with(func(u *device.RowUpdate) { u.State = states(nil) }),
 		"values":         with(func(u *device.RowUpdate) { u.Values = make([]float32, 7) }),
 		"values dtype":   with(func(u *device.RowUpdate) { u.Values = make([]float64, 8) }),
-		"NaN lr":         with(func(u *device.RowUpdate) { u.LR = math.NaN() }),
-		"negative eps":   with(func(u *device.RowUpdate) { u.Eps = -1 }),
+		"NaN lr":         with(func(u *device.RowUpdate) { u.Range.Coef[device.CoefLR] = math.NaN() }),
+		"negative eps":   with(func(u *device.RowUpdate) { u.Range.Coef[device.CoefEps] = -1 }),
 	}
 	for name, u := range bad {
-		if err := rs.AdagradRows(u); err == nil {
-			t.Errorf("AdagradRows with %s succeeded", name)
+		if err := rs.UpdateRows(u); err == nil {
+			t.Errorf("UpdateRows with %s succeeded", name)
 		}
 	}
 	if err := dev.Sync(); err != nil {

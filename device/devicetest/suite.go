@@ -36,3 +36,13 @@ func mustOpen(t *testing.T, open Opener) device.Backend {
 	})
 	return dev
 }
+
+// updater returns the backend's Updater, or fails the test.
+func updater(tb testing.TB, dev device.Backend) device.Updater {
+	tb.Helper()
+	u, ok := dev.(device.Updater)
+	if !ok {
+		tb.Fatalf("%v runs no update rules (device.Updater)", dev)
+	}
+	return u
+}

@@ -249,8 +249,13 @@ func measureSingle(dev device.Backend, log2 int, budget time.Duration) (row, err
 		}
 		r.copyBps = 8 * float64(n) / sec
 	}
-	u := device.Update{Param: bufs[0], Grad: bufs[1], Accum: bufs[2], Ranges: []device.Range{{Len: n, LR: 0.01, Eps: 1e-8}}}
-	sec, err := timeIt(dev, budget, func() error { return dev.Adagrad(u) })
+	upd, ok := dev.(device.Updater)
+	if !ok {
+		return row{}, fmt.Errorf("%v runs no update rules", dev)
+	}
+	u := device.Update{Param: bufs[0], Grad: bufs[1], State: [device.MaxStates]device.Buffer{bufs[2]},
+		Ranges: []device.Range{{Len: n, Rule: device.Adagrad, Coef: [device.MaxCoefs]float64{0.01, 1e-8, 0, 1}}}}
+	sec, err := timeIt(dev, budget, func() error { return upd.Update(u) })
 	if err != nil {
 		return row{}, err
 	}
@@ -261,14 +266,15 @@ func measureSingle(dev device.Backend, log2 int, budget time.Duration) (row, err
 // recorder counts the update calls the optimizer makes and keeps the last.
 type recorder struct {
 	device.Backend
+	device.Updater
 	calls int
 	last  device.Update
 }
 
-func (r *recorder) Adagrad(u device.Update) error {
+func (r *recorder) Update(u device.Update) error {
 	r.calls++
 	r.last = u
-	return r.Backend.Adagrad(u)
+	return r.Updater.Update(u)
 }
 
 // measureMany builds a model of `tensors` tensors of 2^log2 parameters in
@@ -277,7 +283,11 @@ func (r *recorder) Adagrad(u device.Update) error {
 // PyTorch's step is timed).
 func measureMany(dev device.Backend, tensors, log2 int, budget time.Duration) (row, error) {
 	n := 1 << log2
-	rec := &recorder{Backend: dev}
+	upd, ok := dev.(device.Updater)
+	if !ok {
+		return row{}, fmt.Errorf("%v runs no update rules", dev)
+	}
+	rec := &recorder{Backend: dev, Updater: upd}
 	params := make([]optim.Param, tensors)
 	for i := range params {
 		size := n/tensors + map[bool]int{true: 1}[i < n%tensors]
@@ -298,7 +308,7 @@ func measureMany(dev device.Backend, tensors, log2 int, budget time.Duration) (r
 	}
 	r := row{kind: "many:" + strconv.Itoa(tensors), log2: log2, launches: rec.calls}
 	u := rec.last
-	sec, err := timeIt(dev, budget, func() error { return dev.Adagrad(u) })
+	sec, err := timeIt(dev, budget, func() error { return upd.Update(u) })
 	if err != nil {
 		return row{}, err
 	}

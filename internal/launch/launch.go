@@ -1,8 +1,8 @@
 // Package launch encodes what the GPU kernels of package kernels read
 // besides the tensors, and views host slices as the bytes a device copy
-// takes: the range tables of device.Update and the row
-// indices of device.RowUpdate, with every coefficient rounded to the dtype
-// exactly as the CPU backend rounds it. The CUDA and OpenCL backends share
+// takes: the range tables of device.Update and the row indices of
+// device.RowUpdate, with every coefficient rounded to the dtype exactly as
+// the CPU backend rounds it. The CUDA and OpenCL backends share
 // it, so both hand their kernels the same bytes.
 package launch
 
@@ -21,31 +21,33 @@ const UnitWidth = 4
 // Units is the number of units that cover n elements.
 func Units(n int) int { return (n + UnitWidth - 1) / UnitWidth }
 
-// Table encodes ranges for the dense kernels: meta holds three
-// little-endian uint64 per range (first unit, offset, length); coef holds
-// four values of the dtype per range (lr, eps, weight decay, sign). units
-// is the total number of units.
+// MetaWords is the number of little-endian uint64 per range in a table's
+// meta: first unit, offset, length, row width, rule, the offset into each
+// of the device.MaxStates state buffers, and one word of padding (a
+// 64-byte record).
+const MetaWords = 8
+
+// Table encodes ranges for the dense kernels: meta holds MetaWords
+// little-endian uint64 per range; coef holds device.MaxCoefs values of the
+// dtype per range (the rule's coefficients, then zeros). units is the
+// total number of units.
 func Table(dt device.DType, ranges []device.Range) (meta, coef []byte, units int) {
-	meta = make([]byte, 0, 24*len(ranges))
-	coef = make([]byte, 0, 4*dt.Size()*len(ranges))
+	meta = make([]byte, 0, 8*MetaWords*len(ranges))
+	coef = make([]byte, 0, device.MaxCoefs*dt.Size()*len(ranges))
 	for _, r := range ranges {
-		meta = binary.LittleEndian.AppendUint64(meta, uint64(units))
-		meta = binary.LittleEndian.AppendUint64(meta, uint64(r.Off))
-		meta = binary.LittleEndian.AppendUint64(meta, uint64(r.Len))
+		words := [MetaWords]uint64{uint64(units), uint64(r.Off), uint64(r.Len), uint64(r.Width), uint64(r.Rule)}
+		for k, off := range r.StateOff {
+			words[5+k] = uint64(off)
+		}
+		for _, w := range words {
+			meta = binary.LittleEndian.AppendUint64(meta, w)
+		}
 		units += Units(r.Len)
-		for _, c := range []float64{r.LR, r.Eps, r.WeightDecay, Sign(r.Maximize)} {
+		for _, c := range r.Coef {
 			coef = appendReal(coef, dt, c)
 		}
 	}
 	return meta, coef, units
-}
-
-// Sign is the gradient's multiplier: -1 to maximize, else 1.
-func Sign(maximize bool) float64 {
-	if maximize {
-		return -1
-	}
-	return 1
 }
 
 // RealBits is v rounded to the dtype, as the bits of a kernel argument

@@ -9,27 +9,35 @@ import (
 )
 
 func TestTable(t *testing.T) {
+	coef := func(c ...float64) (out [device.MaxCoefs]float64) { copy(out[:], c); return out }
 	ranges := []device.Range{
-		{Off: 0, Len: 9, LR: 0.1, Eps: 1e-8},
-		{Off: 12, Len: 0, LR: 0.2},
-		{Off: 12, Len: 4, LR: 1.0 / 3, WeightDecay: 0.5, Maximize: true},
+		{Off: 0, Len: 9, Rule: device.Adagrad, Coef: coef(0.1, 1e-8, 0, 1)},
+		{Off: 12, Len: 0, Rule: device.Adagrad, Coef: coef(0.2, 0, 0, 1), StateOff: [device.MaxStates]int{12, 0}},
+		{Off: 12, Len: 4, Rule: device.AdagradEpsInside, Coef: coef(1.0/3, 0, 0.5, -1), Width: 2, StateOff: [device.MaxStates]int{16, 3}},
 	}
-	meta, coef, units := Table(device.Float32, ranges)
+	meta, coefs, units := Table(device.Float32, ranges)
 	if units != 3+0+1 {
 		t.Errorf("units = %d, want 4", units)
 	}
-	wantMeta := []uint64{0, 0, 9, 3, 12, 0, 3, 12, 4}
+	wantMeta := []uint64{
+		0, 0, 9, 0, uint64(device.Adagrad), 0, 0, 0,
+		3, 12, 0, 0, uint64(device.Adagrad), 12, 0, 0,
+		3, 12, 4, 2, uint64(device.AdagradEpsInside), 16, 3, 0,
+	}
+	if len(meta) != 8*len(wantMeta) {
+		t.Fatalf("meta has %d bytes", len(meta))
+	}
 	for i, w := range wantMeta {
 		if got := binary.LittleEndian.Uint64(meta[8*i:]); got != w {
 			t.Errorf("meta[%d] = %d, want %d", i, got, w)
 		}
 	}
-	wantCoef := []float32{0.1, 1e-8, 0, 1, 0.2, 0, 0, 1, float32(1.0 / 3), 0, 0.5, -1}
-	if len(coef) != 4*len(wantCoef) {
-		t.Fatalf("coef has %d bytes", len(coef))
+	wantCoef := []float32{0.1, 1e-8, 0, 1, 0, 0, 0.2, 0, 0, 1, 0, 0, float32(1.0 / 3), 0, 0.5, -1, 0, 0}
+	if len(coefs) != 4*len(wantCoef) {
+		t.Fatalf("coef has %d bytes", len(coefs))
 	}
 	for i, w := range wantCoef {
-		if got := math.Float32frombits(binary.LittleEndian.Uint32(coef[4*i:])); got != w {
+		if got := math.Float32frombits(binary.LittleEndian.Uint32(coefs[4*i:])); got != w {
 			t.Errorf("coef[%d] = %v, want %v", i, got, w)
 		}
 	}

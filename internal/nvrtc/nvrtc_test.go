@@ -74,8 +74,8 @@ func compileAll(t *testing.T, name, src string) {
 func checkAdagradPTX(t *testing.T, arch int, ptx string) {
 	t.Helper()
 	for _, want := range []string{
-		".entry adagrad_f32(", ".entry adagrad_f64(", ".entry adagrad_f32_bf16(", ".entry adagrad_f32_f16(",
-		".entry adagrad_rows_f32(", ".entry adagrad_rows_f64(", "cvt.f32.f16",
+		".entry update_f32(", ".entry update_f64(", ".entry update_f32_bf16(", ".entry update_f32_f16(",
+		".entry update_rows_f32(", ".entry update_rows_f64(", "cvt.f32.f16",
 		".entry gather_rows_f32(", ".entry gather_rows_f64(",
 		"div.rn.f32", "sqrt.rn.f32", "fma.rn.f32",
 		"div.rn.f64", "sqrt.rn.f64", "fma.rn.f64",

@@ -56,7 +56,7 @@ func run(c config, stdout, stderr io.Writer) (*model, error) {
 		}
 		m.vectors[i] = v
 	}
-	printNeighbours(stdout, m, c.queries)
+	printNeighbours(stdout, m, c.queries, c.epochs)
 	fmt.Fprintf(stdout, "\nTransfers: to the device %.1f MB, from it %.1f MB over %d steps (the tables: %.1f MB)\n",
 		float64(tables.toDevice)/1e6, float64(tables.fromDevice)/1e6, c.epochs*perEpoch, float64(4*(2*len(vocab)*c.dim+2*len(vocab)))/1e6)
 	if c.out != "" {
@@ -105,8 +105,11 @@ func printedEpochs(epochs int) []int {
 	return out
 }
 
-func printNeighbours(w io.Writer, m *model, queries string) {
+func printNeighbours(w io.Writer, m *model, queries string, epochs int) {
 	fmt.Fprintln(w, "Nearest neighbours, closest first (cosine similarity of word + context vectors):")
+	if d := defaults().epochs; epochs < d {
+		fmt.Fprintf(w, "(after %d epochs: the default %d give better neighbours)\n", epochs, d)
+	}
 	for _, q := range strings.Split(queries, ",") {
 		if q = strings.TrimSpace(q); q == "" {
 			continue

@@ -19,8 +19,8 @@ const about = `logreg: logistic regression on sparse features, Adagrad against p
 
 Both optimizers train on the same batches (Adagrad on a device, SGD on the
 host), each at its learning rate tuned on a validation split of the training
-data; the report says which predicts a held-out test set better, and by how
-much, with all weights and with only the rare features' weights.
+data; the report says which predicts a held-out test set better, by how much
+against the test set's noise, and what each learned from the rare features.
 
 Usage:
   logreg [flags]                                  generated data (power-law feature frequencies)

@@ -10,9 +10,9 @@
 // optimizer's learning rate is tuned on a validation split of the training
 // data, from a grid of five rates; then both train on all of it, and the
 // program reports, on a held-out test set, the log-loss and accuracy of
-// each, with all weights and with only the rare features' weights (what
-// each optimizer learned from features seen fewer than -rare times), and
-// which one won by how much.
+// each, with all weights and with the rare features' weights (of features
+// seen fewer than -rare times) set to 0, which shows what each learned from
+// them; and which one won by how much, against the test set's noise.
 package main
 
 import (

@@ -56,7 +56,8 @@ func printTuning(w io.Writer, c config, d *dataset, res *result, took time.Durat
 			rates = append(rates, fmt.Sprintf("%7g ", lr))
 			losses = append(losses, fmt.Sprintf("%7.4f%s", o.t.losses[i], mark))
 		}
-		fmt.Fprintf(w, "  %-8s lr   %s\n  %-8s      %s\n", o.name, strings.Join(rates, " "), "", strings.Join(losses, " "))
+		fmt.Fprintf(w, "  %-8s lr   %s\n", o.name, strings.TrimRight(strings.Join(rates, " "), " "))
+		fmt.Fprintf(w, "  %-8s      %s\n", "", strings.TrimRight(strings.Join(losses, " "), " "))
 		if o.t.edge() {
 			fmt.Fprintf(w, "  (%s's best rate is at the edge of the grid: one beyond it might do better)\n", o.name)
 		}
@@ -150,10 +151,10 @@ func verdict(res *result, samples int) string {
 		"more than twice %s.", winner, wl, loser, ll, ll-wl, 100*(ll-wl)/ll, noise)
 }
 
-func printCost(w io.Writer, dev device.Backend, cost adagradResult, sgdTime time.Duration) {
-	fmt.Fprintf(w, "Time: Adagrad on %v %.2f s (to the device %.1f MB, from it %.1f MB;\n"+
-		"transfers %v, updates %v), SGD on the host %.2f s.\n",
-		dev, cost.elapsed.Seconds(), float64(cost.toDevice)/1e6, float64(cost.fromDevice)/1e6,
+func printCost(w io.Writer, cost adagradResult, sgdTime time.Duration) {
+	fmt.Fprintf(w, "Time: Adagrad %.2f s on the device (to it %.1f MB, from it %.1f MB; transfers %v,\n"+
+		"updates %v), SGD %.2f s on the host.\n",
+		cost.elapsed.Seconds(), float64(cost.toDevice)/1e6, float64(cost.fromDevice)/1e6,
 		cost.transferTime.Round(time.Millisecond), cost.updateTime.Round(time.Millisecond), sgdTime.Seconds())
 }
 

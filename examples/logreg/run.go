@@ -70,7 +70,7 @@ func run(c config, stdout, stderr io.Writer) (*result, error) {
 	res.diff, res.stdErr = difference(adaModel, sgdModel, d.test)
 	res.verdict = verdict(res, len(d.test))
 	printResults(stdout, c, d, res)
-	printCost(stdout, dev, cost, sgdTime)
+	printCost(stdout, cost, sgdTime)
 	return res, writePlots(c, res)
 }
 

@@ -295,7 +295,7 @@ func TestLIBSVMFileAndResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "Adagrad resumed from "+ckpt+" at epoch 3, step 0") || again.adagrad.all != first.adagrad.all {
+	if !strings.Contains(out.String(), "Adagrad resumed from "+ckpt+" after 100 of 100 steps") || again.adagrad.all != first.adagrad.all {
 		t.Errorf("resumed run: %+v vs %+v\n%s", again.adagrad.all, first.adagrad.all, out.String())
 	}
 	// A checkpoint trained at another rate is refused, not silently used.

@@ -63,7 +63,7 @@ func trainAdagrad(r adagradRun, train []example, lr float64, h *history) (model,
 				r.checkpoint, got, lr, got)
 		}
 		if pos := tr.Position(); pos != (optim.Position{}) {
-			res.resumed = fmt.Sprintf("%s at epoch %d, step %d of %d", r.checkpoint, pos.Epoch+1, pos.Step, b.perEp)
+			res.resumed = fmt.Sprintf("%s after %d of %d steps", r.checkpoint, pos.Epoch*b.perEp+pos.Step, r.epochs*b.perEp)
 		}
 	}
 	if r.progress != "" {

@@ -1,25 +1,27 @@
 package main
 
 import (
+	"go/build"
 	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"sort"
 	"strings"
 )
 
 // specPath is the Go language specification that ships with every Go
-// toolchain: the default corpus.
+// toolchain: the default corpus. The go command knows where the toolchain
+// is; a binary run where there is none falls back on the root it was
+// built with.
 func specPath() string {
 	root := ""
 	if out, err := exec.Command("go", "env", "GOROOT").Output(); err == nil {
 		root = strings.TrimSpace(string(out))
 	}
 	if root == "" {
-		root = runtime.GOROOT()
+		root = build.Default.GOROOT
 	}
 	return filepath.Join(root, "doc", "go_spec.html")
 }

@@ -1,4 +1,4 @@
-package curve
+package lossplot
 
 import "image/color"
 
@@ -11,3 +11,10 @@ var palette = []color.Color{
 
 // Color is the i-th colour of the plots' palette, repeating.
 func Color(i int) color.Color { return palette[i%len(palette)] }
+
+// faded is c at a third of its opacity, for the raw values under their
+// average.
+func faded(c color.Color) color.Color {
+	r, g, b, _ := c.RGBA()
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x55}
+}

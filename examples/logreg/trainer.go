@@ -1,0 +1,132 @@
+package main
+
+// Every use of the library's Trainer and of checkpoints in this example is
+// in this file: the Adagrad runs on the device.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/optim"
+	"github.com/adagrad-go/adagrad/progress"
+)
+
+// adagradRun is how to run Adagrad: on which device, how long, with which
+// checkpoint file and progress display (both optional).
+type adagradRun struct {
+	dev           device.Backend
+	features      int
+	epochs, batch int
+	checkpoint    string
+	progress      progress.Mode // "" for none
+	log           io.Writer     // where the progress goes
+}
+
+// adagradResult is what a run gives back besides the model.
+type adagradResult struct {
+	resumed                  string // where it resumed from, or ""
+	toDevice, fromDevice     int64  // bytes
+	transferTime, updateTime time.Duration
+	elapsed                  time.Duration
+}
+
+// trainAdagrad trains the weights and the bias on the device with Adagrad
+// at rate lr, recording each step's loss in h. With a checkpoint file it
+// resumes from it when there is one and writes it after every epoch.
+func trainAdagrad(r adagradRun, train []example, lr float64, h *history) (model, adagradResult, error) {
+	var res adagradResult
+	opt, err := optim.New(r.dev, []optim.Param{
+		{Name: "w", Init: make([]float32, r.features)},
+		{Name: "b", Init: make([]float32, 1)},
+	}, optim.LR(lr), optim.Eps(1e-10))
+	if err != nil {
+		return model{}, res, err
+	}
+	defer opt.Close()
+
+	b := newBatcher(train, r.batch)
+	tr := &optim.Trainer{Opt: opt, Epochs: r.epochs, StepsPerEpoch: b.perEp}
+	if r.checkpoint != "" {
+		tr.CheckpointPath, tr.CheckpointEvery = r.checkpoint, b.perEp
+		if err := tr.Resume(r.checkpoint); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return model{}, res, err
+		}
+		// The checkpoint's learning rate is the one training goes on with.
+		if got := opt.Tensors()[0].Hyper.LR; got != lr {
+			return model{}, res, fmt.Errorf("%s was trained at learning rate %g, not %g: pass -lr %g, or another -checkpoint",
+				r.checkpoint, got, lr, got)
+		}
+		if pos := tr.Position(); pos != (optim.Position{}) {
+			res.resumed = fmt.Sprintf("%s after %d of %d steps", r.checkpoint, pos.Epoch*b.perEp+pos.Step, r.epochs*b.perEp)
+		}
+	}
+	if r.progress != "" {
+		rep, err := progress.New(r.progress, r.log, tr.Epochs*b.perEp, max(b.perEp/4, 1))
+		if err != nil {
+			return model{}, res, err
+		}
+		defer rep.Finish()
+		tr.Observer = func(p optim.Progress) {
+			rep.Step(p.GlobalStep, p.Loss, slog.Int("epoch", p.Epoch+1),
+				slog.String("to_device_MB", fmt.Sprintf("%.2f", float64(p.Stats.BytesToDevice)/1e6)),
+				slog.String("from_device_MB", fmt.Sprintf("%.2f", float64(p.Stats.BytesFromDevice)/1e6)))
+			h.add(p.Epoch, p.GlobalStep, p.Loss)
+		}
+	} else {
+		tr.Observer = func(p optim.Progress) { h.add(p.Epoch, p.GlobalStep, p.Loss) }
+	}
+	start := time.Now()
+	grad := newGradients(r.features)
+	err = tr.Run(context.Background(), func(s *optim.StepContext) (float64, error) {
+		bias := make([]float32, 1)
+		if err := s.Rows32("b", []int64{0}, bias); err != nil {
+			return 0, err
+		}
+		g, err := grad.batch(b.at(s.GlobalStep), float64(bias[0]), func(rows []int64, weights []float32) error {
+			return s.Rows32("w", rows, weights)
+		})
+		if err != nil {
+			return 0, err
+		}
+		if err := s.SetSparseGrad("w", g.rows, g.grads); err != nil {
+			return 0, err
+		}
+		gb, err := s.Grad32("b")
+		if err != nil {
+			return 0, err
+		}
+		gb[0] = float32(g.bias)
+		return g.loss, nil
+	})
+	if err != nil {
+		return model{}, res, err
+	}
+	res.elapsed = time.Since(start)
+	m, err := readModel(opt, r.features)
+	st := opt.Stats()
+	res.toDevice, res.fromDevice = st.BytesToDevice, st.BytesFromDevice
+	res.transferTime, res.updateTime = st.TransferTime, st.ComputeTime
+	return m, res, err
+}
+
+// readModel reads the trained weights and bias back from the device.
+func readModel(opt *optim.Adagrad, features int) (model, error) {
+	w, bias := make([]float32, features), make([]float32, 1)
+	if err := opt.Read("w", w); err != nil {
+		return model{}, err
+	}
+	if err := opt.Read("b", bias); err != nil {
+		return model{}, err
+	}
+	m := model{w: make([]float64, features), b: float64(bias[0])}
+	for i, v := range w {
+		m.w[i] = float64(v)
+	}
+	return m, nil
+}

@@ -46,17 +46,7 @@ func giveAll(t testing.TB, opt *optim.Adagrad, sparse []float32) {
 // gives the bits of a step that never failed.
 func TestStepAllOrNothing(t *testing.T) {
 	sparse := []float32{1, 2, 3, 4, 5, 6}
-	reference := func() snapshot {
-		dev := cpu.New()
-		defer dev.Close()
-		opt := mixedModel(t, dev)
-		defer opt.Close()
-		giveAll(t, opt, sparse)
-		if err := opt.Step(); err != nil {
-			t.Fatal(err)
-		}
-		return takeSnapshot(t, opt)
-	}()
+	reference := oneStep(t, sparse)
 	cases := []struct {
 		what  string
 		want  error
@@ -113,6 +103,20 @@ func TestStepAllOrNothing(t *testing.T) {
 		opt.Close()
 		dev.Close()
 	}
+}
+
+// oneStep is the state of mixedModel after one step of giveAll's
+// gradients on a device that never fails.
+func oneStep(t *testing.T, sparse []float32) snapshot {
+	dev := cpu.New()
+	defer dev.Close()
+	opt := mixedModel(t, dev)
+	defer opt.Close()
+	giveAll(t, opt, sparse)
+	if err := opt.Step(); err != nil {
+		t.Fatal(err)
+	}
+	return takeSnapshot(t, opt)
 }
 
 // setStep loads the optimizer's own state with one step count changed.
@@ -183,17 +187,7 @@ func (f *failing) Update(u device.Update) error {
 // applies those without applying the others twice.
 func TestStepDeviceFailure(t *testing.T) {
 	sparse := []float32{1, 2, 3, 4, 5, 6}
-	reference := func() snapshot {
-		dev := cpu.New()
-		defer dev.Close()
-		opt := mixedModel(t, dev)
-		defer opt.Close()
-		giveAll(t, opt, sparse)
-		if err := opt.Step(); err != nil {
-			t.Fatal(err)
-		}
-		return takeSnapshot(t, opt)
-	}()
+	reference := oneStep(t, sparse)
 	dev := &failing{Backend: cpu.New(), dt: device.Float64}
 	defer dev.Close()
 	opt := mixedModel(t, dev)

@@ -14,7 +14,8 @@ type RowReader interface {
 }
 
 // CheckRows validates a ReadRows call: dst has src's dtype and room for
-// every row, and every row lies inside src.
+// every row, and every row lies inside src (rows of width 0 are empty, but
+// are still not negative).
 func CheckRows(dst any, src Buffer, off, width int, rows []int64) error {
 	dt, n, err := DTypeOf(dst)
 	if err != nil {
@@ -26,10 +27,10 @@ func CheckRows(dst any, src Buffer, off, width int, rows []int64) error {
 	if width < 0 || off < 0 || off > src.Len() || (width > 0 && len(rows) > math.MaxInt/width) || n != len(rows)*width {
 		return fmt.Errorf("%w: %d elements for %d rows of %d at %d", ErrRange, n, len(rows), width, off)
 	}
-	if width == 0 {
-		return nil
+	last := int64(math.MaxInt64) // rows of no elements all fit
+	if width > 0 {
+		last = int64((src.Len() - off) / width) // rows that fit after off
 	}
-	last := int64((src.Len() - off) / width) // rows that fit after off
 	for _, r := range rows {
 		if r < 0 || r >= last {
 			return fmt.Errorf("%w: row %d of width %d at %d in %d elements", ErrRange, r, width, off, src.Len())

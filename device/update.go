@@ -89,7 +89,41 @@ func (u Update) Validate() error {
 		}
 		end = r.Off + r.Len
 	}
+	if err := checkDistinct(append([]Buffer{u.Param, u.Grad}, u.State[:]...)); err != nil {
+		return err
+	}
 	return checkStateDisjoint(u.Ranges)
+}
+
+// checkDistinct returns an ErrRange error when one buffer plays two roles
+// (parameters and gradients, or a state): the update would read what it
+// writes. Nil entries (absent states) are skipped, and so are buffers no
+// Tracker made, which cannot be compared safely.
+func checkDistinct(roles []Buffer) error {
+	seen := make(map[*BufferHeader]int, len(roles))
+	for i, b := range roles {
+		tb, ok := b.(tracked)
+		if b == nil || !ok {
+			continue
+		}
+		h := tb.bufferHeader()
+		if j, dup := seen[h]; dup {
+			return fmt.Errorf("%w: one buffer is both %s and %s", ErrRange, roleName(j), roleName(i))
+		}
+		seen[h] = i
+	}
+	return nil
+}
+
+// roleName names entry i of checkDistinct's roles: param, grad, state k.
+func roleName(i int) string {
+	switch i {
+	case 0:
+		return "the parameters"
+	case 1:
+		return "the gradients"
+	}
+	return fmt.Sprintf("state %d", i-2)
 }
 
 // Validate checks a row update as Update.Validate checks a dense one, and
@@ -115,6 +149,9 @@ func (u RowUpdate) Validate() error {
 		return fmt.Errorf("%w: %d rows of %d in a range of %d", ErrRange, u.Rows, r.Width, r.Len)
 	}
 	if err := r.validate(dt, u.Param.Len(), u.State, true); err != nil {
+		return err
+	}
+	if err := checkDistinct(append([]Buffer{u.Param, nil}, u.State[:]...)); err != nil {
 		return err
 	}
 	if r.Width > 0 && len(u.Indices) > math.MaxInt/r.Width || nv != len(u.Indices)*r.Width {

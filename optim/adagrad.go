@@ -3,6 +3,7 @@ package optim
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -22,7 +23,12 @@ type Param struct {
 	Options []Option
 }
 
-// Adagrad is the optimizer. Its methods are safe for concurrent use.
+// Adagrad is the optimizer. Its methods are safe for concurrent use: each
+// holds the optimizer's lock. The slices Grad32 and Grad64 return are the
+// exception: they are the optimizer's staging memory, which Step reads, so
+// filling one while another goroutine calls Step is a data race. Fill them
+// from the goroutine that calls Step, or give gradients with SetGrad,
+// which copies under the lock.
 type Adagrad struct {
 	mu      sync.Mutex
 	dev     device.Backend
@@ -96,6 +102,31 @@ func New(dev device.Backend, params []Param, opts ...Option) (*Adagrad, error) {
 	return a, nil
 }
 
+// shapeSize returns the number of elements of shape. A dimension may not
+// be negative, and the product of the non-zero ones, in bytes of dt, must
+// fit in an int: then no product of dimensions (a row's width, rows ×
+// width) and no byte count of the tensor overflows anywhere.
+func shapeSize(shape []int, dt device.DType) (int, error) {
+	limit := math.MaxInt / dt.Size()
+	size, nonzero := 1, 1
+	for _, d := range shape {
+		switch {
+		case d < 0:
+			return 0, fmt.Errorf("%w: negative dimension in %v", ErrShape, shape)
+		case d == 0:
+			size = 0
+		case nonzero > limit/d:
+			return 0, fmt.Errorf("%w: shape %v overflows: more than %d %v elements", ErrShape, shape, limit, dt)
+		default:
+			nonzero *= d
+		}
+	}
+	if size != 0 {
+		size = nonzero
+	}
+	return size, nil
+}
+
 func newTensor(p Param, base Hyper) (*tensor, error) {
 	if p.Name == "" {
 		return nil, errors.New("empty name")
@@ -108,12 +139,9 @@ func newTensor(p Param, base Hyper) (*tensor, error) {
 	if shape == nil {
 		shape = []int{n}
 	}
-	size := 1
-	for _, d := range shape {
-		if d < 0 {
-			return nil, fmt.Errorf("%w: negative dimension in %v", ErrShape, shape)
-		}
-		size *= d
+	size, err := shapeSize(shape, dt)
+	if err != nil {
+		return nil, err
 	}
 	if size != n {
 		return nil, fmt.Errorf("%w: shape %v holds %d elements, Init has %d", ErrShape, shape, size, n)
@@ -170,7 +198,7 @@ func (a *Adagrad) build(params []Param) error {
 func (a *Adagrad) upload(t *tensor, param any, state []any) error {
 	ar := t.arena
 	start := time.Now()
-	bytes := int64(t.n * t.dt.Size())
+	bytes := int64(t.n) * int64(t.dt.Size())
 	if err := a.dev.Write(ar.param, t.off, param); err != nil {
 		return fmt.Errorf("optim: uploading %q: %w", t.name, err)
 	}
@@ -184,7 +212,7 @@ func (a *Adagrad) upload(t *tensor, param any, state []any) error {
 		if err := a.dev.Write(ar.state[k], t.stateOff[k], s); err != nil {
 			return fmt.Errorf("optim: uploading %s of %q: %w", t.spec.State[k].Name, t.name, err)
 		}
-		bytes += int64(t.stateLen(k) * t.dt.Size())
+		bytes += int64(t.stateLen(k)) * int64(t.dt.Size())
 	}
 	a.stats.transfer(bytes, 0, start)
 	return nil
@@ -218,68 +246,126 @@ func (a *Adagrad) freeArenas() error {
 	return errors.Join(errs...)
 }
 
-// Step applies one Adagrad update to every tensor that received a gradient
-// since the last Step, and skips the others. It uploads the gradients, runs
-// one backend call per dtype and reads nothing back. On error nothing has
-// changed (unless the device itself failed mid-way) and the gradients stay
-// pending.
+// Step applies one update to every tensor that received a gradient since
+// the last Step, and skips the others, as PyTorch skips parameters whose
+// grad is None. It uploads the dense gradients and runs one backend call
+// per dtype (device.Updater's Update), then one per tensor with a
+// row-sparse gradient (UpdateRows, sent only its rows), and reads nothing
+// back.
+//
+// Against bad input Step is all or nothing. Before anything is sent it
+// checks everything the step needs: step counts (ErrStepCount); where
+// SkipNonFinite is set, what the device will receive, that is the
+// gradients after rounding to the transfer precision (SetGradPrecision)
+// and the sparse rows after duplicates are summed (ErrNonFinite);
+// row-sparse support (ErrNoSparse) and weight decay
+// (ErrSparseWeightDecay); and every backend call as the backend will check
+// it: the coefficients at this step (the learning rate after decay) in the
+// tensor's dtype, the ranges and the rules (device.ErrHyper,
+// device.ErrRange, device.ErrRule). On any of these errors nothing has
+// changed and the gradients stay pending.
+//
+// Only a failure of the device itself (a driver error, the device closed
+// or out of memory under the optimizer) can stop a step part-way. Then the
+// tensors of the backend calls that returned before the failing one have
+// taken their step (step counts advanced, gradients no longer pending),
+// and the others, the failing call's included, keep their step counts and
+// pending gradients: Tensors says which is which. On an asynchronous
+// device (CUDA, OpenCL) a kernel that fails once launched reports it later,
+// at Sync or at the next read.
 func (a *Adagrad) Step() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
 		return ErrClosed
 	}
-	for _, ar := range a.arenas {
-		if err := ar.checkFinite(); err != nil {
-			return err
-		}
-	}
-	if err := a.checkSparse(); err != nil {
+	plan, err := a.planStep()
+	if err != nil {
 		return err
 	}
-	for _, ar := range a.arenas {
-		if err := a.stepArena(ar); err != nil {
-			return err
+	return a.runStep(plan)
+}
+
+// stepPlan is everything one Step sends to the device, built and checked
+// before the first byte moves.
+type stepPlan struct {
+	dense  []*densePlan
+	sparse []sparsePlan
+}
+
+// planStep builds and checks the step's backend calls.
+func (a *Adagrad) planStep() (stepPlan, error) {
+	var p stepPlan
+	for _, t := range a.tensors {
+		if (t.pending || t.sparse != nil) && t.step == math.MaxInt64 {
+			return p, fmt.Errorf("%w: tensor %q has taken %d steps", ErrStepCount, t.name, t.step)
 		}
 	}
-	if err := a.stepSparse(); err != nil {
-		return err
+	for _, ar := range a.arenas {
+		d, err := ar.planStep(a.caps)
+		if err != nil {
+			return p, err
+		}
+		if d != nil {
+			p.dense = append(p.dense, d)
+		}
 	}
 	for _, t := range a.tensors {
-		if t.pending || t.sparse != nil {
-			t.step++
-			t.pending, t.sparse = false, nil
+		if t.sparse == nil {
+			continue
 		}
+		sp, err := a.planSparse(t)
+		if err != nil {
+			return p, err
+		}
+		p.sparse = append(p.sparse, sp)
+	}
+	return p, nil
+}
+
+// runStep sends a checked plan, and advances each tensor once its backend
+// call has returned.
+func (a *Adagrad) runStep(p stepPlan) error {
+	for _, d := range p.dense {
+		if err := a.runDense(d); err != nil {
+			return err
+		}
+		for _, t := range d.ar.tensors {
+			if t.pending {
+				t.stepped()
+			}
+		}
+	}
+	for _, sp := range p.sparse {
+		if err := a.runSparse(sp); err != nil {
+			return err
+		}
+		sp.t.stepped()
 	}
 	a.stats.step()
 	return nil
 }
 
-func (a *Adagrad) stepArena(ar *arena) error {
-	ranges := ar.stepRanges()
-	if len(ranges) == 0 {
-		return nil
-	}
-	grad := ar.grads[ar.cur]
-	for _, s := range ar.pendingSpans() {
-		var src any
-		switch {
-		case ar.gradDT.Half():
-			src = narrowGrads(ar.grad16[s.off:s.end], ar.grad32[s.off:s.end], ar.gradDT)
-		case ar.dt == device.Float32:
-			src = ar.grad32[s.off:s.end]
-		default:
-			src = ar.grad64[s.off:s.end]
-		}
+// stepped records that t took a step with its pending gradient.
+func (t *tensor) stepped() {
+	t.step++
+	t.pending, t.sparse = false, nil
+}
+
+// runDense uploads an arena's pending gradients, as checked (already
+// narrowed when they travel in half precision), and runs its update.
+func (a *Adagrad) runDense(d *densePlan) error {
+	ar := d.ar
+	for _, s := range d.spans {
 		start := time.Now()
-		if err := a.dev.Write(grad, s.off, src); err != nil {
+		if err := a.dev.Write(d.update.Grad, s.off, ar.sentGrads(s)); err != nil {
 			return fmt.Errorf("optim: uploading gradients: %w", err)
 		}
-		a.stats.transfer(int64((s.end-s.off)*ar.gradDT.Size()), 0, start)
+		a.stats.transfer(int64(s.end-s.off)*int64(ar.gradDT.Size()), 0, start)
 	}
 	start := time.Now()
-	if err := a.upd.Update(device.Update{Param: ar.param, Grad: grad, State: ar.state, Ranges: ranges}); err != nil {
-		return fmt.Errorf("optim: step: %w", err)
+	if err := a.upd.Update(d.update); err != nil {
+		return fmt.Errorf("optim: step of the %v tensors: %w", ar.dt, err)
 	}
 	ar.cur = (ar.cur + 1) % len(ar.grads)
 	a.stats.compute(0, start)

@@ -143,7 +143,10 @@ func ExampleAdagrad() {
 	}
 	defer opt.Close()
 	for range 3 {
-		g, _ := opt.Grad32("w") // fill the gradient in place
+		g, err := opt.Grad32("w") // fill the gradient in place
+		if err != nil {
+			panic(err)
+		}
 		g[0], g[1] = 1, -1
 		if err := opt.Step(); err != nil {
 			panic(err)
@@ -157,11 +160,23 @@ func ExampleAdagrad() {
 	// Output: [0.7716 -1.7716]
 }
 
-// overlapping is the CPU backend claiming that its writes overlap its
+// overlapping is the CPU backend declaring that its writes overlap its
 // kernels, which makes the optimizer alternate two gradient buffers.
-type overlapping struct{ *cpu.Backend }
+type overlapping struct {
+	*cpu.Backend
+	allocs map[device.DType]int
+}
 
-func (overlapping) OverlapsWrites() bool { return true }
+func (o overlapping) Capabilities() device.Capabilities {
+	caps := o.Backend.Capabilities()
+	caps.OverlapsWrites = true
+	return caps
+}
+
+func (o overlapping) Alloc(dt device.DType, n int) (device.Buffer, error) {
+	o.allocs[dt]++
+	return o.Backend.Alloc(dt, n)
+}
 
 // TestDoubleBufferedGradients checks that alternating gradient buffers
 // changes no bit, with tensors skipped on some steps and half-precision
@@ -182,10 +197,14 @@ func TestDoubleBufferedGradients(t *testing.T) {
 				}
 			}
 			if step%3 != 1 {
-				opt.SetGrad("a", []float32{1, -2, float32(step), 0.5, 3})
+				if err := opt.SetGrad("a", []float32{1, -2, float32(step), 0.5, 3}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if step%2 == 0 {
-				opt.SetGrad("b", []float32{float32(step) / 3, 1})
+				if err := opt.SetGrad("b", []float32{float32(step) / 3, 1}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if err := opt.Step(); err != nil {
 				t.Fatal(err)
@@ -197,8 +216,14 @@ func TestDoubleBufferedGradients(t *testing.T) {
 		}
 		return st
 	}
-	single, double := run(cpu.New()), run(overlapping{cpu.New()})
-	if !reflect.DeepEqual(single, double) {
-		t.Errorf("double-buffered gradients changed the result:\n%+v\n%+v", single, double)
+	double := overlapping{cpu.New(), map[device.DType]int{}}
+	single, doubled := run(cpu.New()), run(double)
+	if !reflect.DeepEqual(single, doubled) {
+		t.Errorf("double-buffered gradients changed the result:\n%+v\n%+v", single, doubled)
+	}
+	// Parameters, accumulators, two float32 gradient buffers, then two
+	// bfloat16 ones: the test did alternate buffers.
+	if double.allocs[device.Float32] != 4 || double.allocs[device.BFloat16] != 2 {
+		t.Errorf("allocations %v; want 4 float32 and 2 bfloat16 buffers (gradients double-buffered)", double.allocs)
 	}
 }

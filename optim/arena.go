@@ -45,17 +45,23 @@ func alignUp(n int) int { return (n + align - 1) / align * align }
 // buffer, and returns the state buffers' sizes. Tensors whose rules share
 // per-element state k sit at the same offsets as in the parameter buffer
 // when every tensor has it, so that neighbours still merge into one range.
+// Every buffer's size in bytes, padding included, must fit in an int.
 func (a *arena) layout() (stateLen [device.MaxStates]int, err error) {
+	limit := math.MaxInt/a.dt.Size() - align // room for alignUp
+	tooBig := fmt.Errorf("%w: the %v tensors do not fit in an address space", ErrShape, a.dt)
 	for _, t := range a.tensors {
-		t.off = alignUp(a.n)
-		if t.n > math.MaxInt-t.off {
-			return stateLen, fmt.Errorf("%w: the %v tensors do not fit in an address space", ErrShape, a.dt)
+		if a.n > limit || t.n > limit-alignUp(a.n) {
+			return stateLen, tooBig
 		}
+		t.off = alignUp(a.n)
 		a.n = t.off + t.n
 		for k, ss := range t.spec.State {
 			size := t.n
 			if ss.Per == device.PerRow {
 				size, _ = t.rows()
+			}
+			if stateLen[k] > limit || size > limit-alignUp(stateLen[k]) {
+				return stateLen, tooBig
 			}
 			t.stateOff[k] = alignUp(stateLen[k])
 			stateLen[k] = t.stateOff[k] + size
@@ -64,29 +70,16 @@ func (a *arena) layout() (stateLen [device.MaxStates]int, err error) {
 	return stateLen, nil
 }
 
-func newArena(dev device.Backend, caps device.Capabilities, dt device.DType, ts []*tensor) (a *arena, err error) {
-	a = &arena{dt: dt, gradDT: dt, tensors: ts}
+// newArena lays out the tensors of one dtype and allocates their buffers.
+// On error it frees what it allocated.
+func newArena(dev device.Backend, caps device.Capabilities, dt device.DType, ts []*tensor) (*arena, error) {
+	a := &arena{dt: dt, gradDT: dt, tensors: ts}
 	stateLen, err := a.layout()
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			a.free(dev)
-		}
-	}()
-	if a.param, err = dev.Alloc(dt, a.n); err != nil {
-		return nil, err
-	}
-	for k, n := range stateLen {
-		if n == 0 && !a.hasState(k) {
-			continue
-		}
-		if a.state[k], err = dev.Alloc(dt, n); err != nil {
-			return nil, err
-		}
-	}
-	if a.grads, err = allocGrads(dev, caps, dt, a.n); err != nil {
+	if err := a.alloc(dev, caps, stateLen); err != nil {
+		a.free(dev)
 		return nil, err
 	}
 	if dt == device.Float32 {
@@ -95,6 +88,24 @@ func newArena(dev device.Backend, caps device.Capabilities, dt device.DType, ts 
 		a.grad64 = make([]float64, a.n)
 	}
 	return a, nil
+}
+
+// alloc allocates the arena's device buffers.
+func (a *arena) alloc(dev device.Backend, caps device.Capabilities, stateLen [device.MaxStates]int) error {
+	var err error
+	if a.param, err = dev.Alloc(a.dt, a.n); err != nil {
+		return err
+	}
+	for k, n := range stateLen {
+		if n == 0 && !a.hasState(k) {
+			continue
+		}
+		if a.state[k], err = dev.Alloc(a.dt, n); err != nil {
+			return err
+		}
+	}
+	a.grads, err = allocGrads(dev, caps, a.dt, a.n)
+	return err
 }
 
 // hasState reports whether some tensor's rule has state k.
@@ -180,21 +191,76 @@ func (a *arena) pendingSpans() []span {
 	return spans
 }
 
+// densePlan is an arena's part of a step: the spans of gradients to
+// upload and the backend call, checked as the backend will check it.
+type densePlan struct {
+	ar     *arena
+	spans  []span
+	update device.Update
+}
+
+// planStep builds the arena's part of the next step, or nil when no tensor
+// of it has a pending gradient. Gradients that travel in half precision
+// are narrowed here, once: the finiteness check sees, and the upload
+// sends, the same bits.
+func (a *arena) planStep(caps device.Capabilities) (*densePlan, error) {
+	ranges := a.stepRanges()
+	if len(ranges) == 0 {
+		return nil, nil
+	}
+	d := &densePlan{ar: a, spans: a.pendingSpans(),
+		update: device.Update{Param: a.param, Grad: a.grads[a.cur], State: a.state, Ranges: ranges}}
+	if a.gradDT.Half() {
+		for _, s := range d.spans {
+			narrowGrads(a.grad16[s.off:s.end], a.grad32[s.off:s.end], a.gradDT)
+		}
+	}
+	if err := a.checkFinite(); err != nil {
+		return nil, err
+	}
+	if err := d.update.Validate(); err != nil {
+		return nil, fmt.Errorf("optim: step of the %v tensors: %w", a.dt, err)
+	}
+	if err := caps.CheckRules(a.dt, false, ranges...); err != nil {
+		return nil, fmt.Errorf("optim: step of the %v tensors: %w", a.dt, err)
+	}
+	return d, nil
+}
+
+// sentGrads is the host side of span s as it is uploaded: the staging
+// slice, or its half-precision narrowing.
+func (a *arena) sentGrads(s span) any {
+	switch {
+	case a.gradDT.Half():
+		return a.grad16[s.off:s.end]
+	case a.dt == device.Float32:
+		return a.grad32[s.off:s.end]
+	}
+	return a.grad64[s.off:s.end]
+}
+
 // checkFinite returns an error naming the first tensor that asks for
-// SkipNonFinite and holds a NaN or Inf in its pending gradient.
+// SkipNonFinite and whose pending gradient, as the device will receive it
+// (after narrowing to the transfer precision), holds a NaN or Inf.
 func (a *arena) checkFinite() error {
 	for _, t := range a.tensors {
 		if !t.pending || !t.hyper.SkipNonFinite {
 			continue
 		}
-		var bad int = -1
-		if a.dt == device.Float32 {
-			bad = firstNonFinite(a.grad32[t.off : t.off+t.n])
-		} else {
-			bad = firstNonFinite(a.grad64[t.off : t.off+t.n])
-		}
-		if bad >= 0 {
-			return fmt.Errorf("%w: tensor %q, element %d", ErrNonFinite, t.name, bad)
+		lo, hi := t.off, t.off+t.n
+		switch {
+		case a.gradDT.Half():
+			if i := firstNonFiniteHalf(a.grad16[lo:hi], a.gradDT); i >= 0 {
+				return fmt.Errorf("%w: tensor %q, element %d (%v is not finite in %v)", ErrNonFinite, t.name, i, a.grad32[lo+i], a.gradDT)
+			}
+		case a.dt == device.Float32:
+			if i := firstNonFinite(a.grad32[lo:hi]); i >= 0 {
+				return fmt.Errorf("%w: tensor %q, element %d (%v)", ErrNonFinite, t.name, i, a.grad32[lo+i])
+			}
+		default:
+			if i := firstNonFinite(a.grad64[lo:hi]); i >= 0 {
+				return fmt.Errorf("%w: tensor %q, element %d (%v)", ErrNonFinite, t.name, i, a.grad64[lo+i])
+			}
 		}
 	}
 	return nil
@@ -204,6 +270,21 @@ func firstNonFinite[T float32 | float64](s []T) int {
 	for i, v := range s {
 		f := float64(v)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return i
+		}
+	}
+	return -1
+}
+
+// firstNonFiniteHalf is firstNonFinite for the raw bits of a half type:
+// NaN and ±Inf are the values whose exponent bits are all set.
+func firstNonFiniteHalf(s []uint16, dt device.DType) int {
+	exp := uint16(0x7c00) // float16: 5 exponent bits
+	if dt == device.BFloat16 {
+		exp = 0x7f80 // bfloat16: 8, as float32
+	}
+	for i, h := range s {
+		if h&exp == exp {
 			return i
 		}
 	}

@@ -27,6 +27,19 @@
 // received a gradient since the last Step and skips the others, as PyTorch
 // skips parameters whose grad is None.
 //
+// An optimizer's methods may be called from several goroutines. The one
+// thing to keep to one goroutine is filling the slices of Grad32 and
+// Grad64, which Step reads without a lock: where gradients come from
+// other goroutines, hand them over with SetGrad, which copies under the
+// lock.
+//
+// Bad input is refused with an error that matches a sentinel under
+// errors.Is and changes nothing: ErrShape for lengths and shapes,
+// device.ErrDType for element types, device.ErrHyper for hyperparameters
+// (checked in the tensor's dtype when they are given), ErrIndex for rows,
+// ErrUnknownTensor for names. Step checks everything it will send before
+// it sends anything.
+//
 // The default Eps is 1e-8, as in the Adagrad write-ups this library follows;
 // PyTorch's default is 1e-10 (pass Eps(1e-10) to match it).
 package optim

@@ -14,9 +14,12 @@ type Hyper struct {
 	WeightDecay             float64 // L2 penalty added to the gradient
 	InitialAccumulatorValue float64 // starting value of the accumulator
 	Maximize                bool    // ascend instead of descend
-	// SkipNonFinite makes Step refuse, with an error and no change, a
-	// gradient that holds NaN or ±Inf. Off by default: like PyTorch, the
-	// update then propagates them.
+	// SkipNonFinite makes Step refuse, with ErrNonFinite and no change, a
+	// gradient that holds NaN or ±Inf as the device would receive it:
+	// after rounding to the transfer precision (SetGradPrecision: 1e5 is
+	// +Inf in float16) and, for row-sparse gradients, after duplicate rows
+	// are summed (3e38 + 3e38 is +Inf in float32). Off by default: like
+	// PyTorch, the update then propagates them.
 	SkipNonFinite bool
 	// Rule is the update rule (device.Adagrad when zero). It is fixed when
 	// the optimizer is made: its state is laid out for it.
@@ -46,6 +49,9 @@ func (h Hyper) Validate() error {
 
 // validateIn is Validate for a tensor of dtype dt: the values the device
 // uses must also stay finite when rounded to dt (1e39 is +Inf in float32).
+// Every path that sets a tensor's hyperparameters (New, a Param's options,
+// SetHyper, LoadState) goes through it; the learning rate after decay is
+// checked at each Step, with the rest of the step's coefficients.
 func (h Hyper) validateIn(dt device.DType) error {
 	if err := h.Validate(); err != nil {
 		return err
@@ -92,7 +98,7 @@ func WithHyper(x Hyper) Option { return func(h *Hyper) { *h = x } }
 func apply(h Hyper, opts []Option) (Hyper, error) {
 	for _, o := range opts {
 		if o == nil {
-			return h, fmt.Errorf("optim: nil Option")
+			return h, fmt.Errorf("%w: nil Option", device.ErrHyper)
 		}
 		o(&h)
 	}

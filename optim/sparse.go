@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -66,13 +67,8 @@ func (a *Adagrad) SetSparseGrad(name string, indices []int64, values any) error 
 		return fmt.Errorf("%w: tensor %q has WeightDecay %v", ErrSparseWeightDecay, name, t.hyper.WeightDecay)
 	}
 	_, width := t.rows()
-	dt, nv, err := device.DTypeOf(values)
-	if err != nil {
+	if err := t.checkRowValues(values, len(indices), width); err != nil {
 		return err
-	}
-	if dt != t.dt || nv != len(indices)*width {
-		return fmt.Errorf("%w: tensor %q takes %d rows of %d %v for %d indices, got %d %v",
-			ErrShape, name, len(indices), width, t.dt, len(indices), nv, dt)
 	}
 	if err := t.checkRows(indices); err != nil {
 		return err
@@ -85,6 +81,22 @@ func (a *Adagrad) SetSparseGrad(name string, indices []int64, values any) error 
 		sg.values = slices.Clone(v)
 	}
 	t.sparse, t.pending = sg, false
+	return nil
+}
+
+// checkRowValues reports whether values is a slice of t's dtype
+// (device.ErrDType) holding rows rows of width elements (ErrShape).
+func (t *tensor) checkRowValues(values any, rows, width int) error {
+	dt, n, err := device.DTypeOf(values)
+	if err != nil {
+		return err
+	}
+	if dt != t.dt {
+		return fmt.Errorf("%w: tensor %q is %v, the rows are %v", device.ErrDType, t.name, t.dt, dt)
+	}
+	if width > 0 && rows > math.MaxInt/width || n != rows*width {
+		return fmt.Errorf("%w: %d rows of tensor %q take %d × %d elements, got %d", ErrShape, rows, t.name, rows, width, n)
+	}
 	return nil
 }
 
@@ -127,49 +139,53 @@ func coalesce[T float32 | float64](indices []int64, values []T, width int) ([]in
 	return outIdx, outVal
 }
 
-// rowUpdate builds the device call for t's pending sparse gradient.
-func (t *tensor) rowUpdate() device.RowUpdate {
+// sparsePlan is a tensor's row-sparse part of a step: its backend call,
+// with duplicate rows summed and checked, or no call when no row is
+// touched.
+type sparsePlan struct {
+	t      *tensor
+	call   bool
+	update device.RowUpdate
+}
+
+// planSparse builds and checks t's row update. Duplicate rows are summed
+// here, once: the finiteness check sees, and the backend receives, the
+// same sums.
+func (a *Adagrad) planSparse(t *tensor) (sparsePlan, error) {
+	p := sparsePlan{t: t}
+	if err := a.checkRowsSupported(t); err != nil {
+		return p, err
+	}
+	if t.hyper.WeightDecay != 0 { // set by SetHyper after SetSparseGrad
+		return p, fmt.Errorf("%w: tensor %q has WeightDecay %v", ErrSparseWeightDecay, t.name, t.hyper.WeightDecay)
+	}
+	if len(t.sparse.indices) == 0 {
+		return p, nil
+	}
 	rows, width := t.rows()
 	r := t.nextRange()
 	r.Width = width
 	u := device.RowUpdate{Param: t.arena.param, State: t.arena.state, Range: r, Rows: rows}
+	bad := -1
 	switch v := t.sparse.values.(type) {
 	case []float32:
-		u.Indices, u.Values = coalesce(t.sparse.indices, v, width)
+		idx, vals := coalesce(t.sparse.indices, v, width)
+		u.Indices, u.Values, bad = idx, vals, firstNonFinite(vals)
 	case []float64:
-		u.Indices, u.Values = coalesce(t.sparse.indices, v, width)
+		idx, vals := coalesce(t.sparse.indices, v, width)
+		u.Indices, u.Values, bad = idx, vals, firstNonFinite(vals)
 	}
-	return u
-}
-
-// checkSparse returns an error for the first pending sparse gradient the
-// backend cannot take or that SkipNonFinite refuses.
-func (a *Adagrad) checkSparse() error {
-	for _, t := range a.tensors {
-		if t.sparse == nil {
-			continue
-		}
-		if err := a.checkRowsSupported(t); err != nil {
-			return err
-		}
-		if t.hyper.WeightDecay != 0 { // set by SetHyper after SetSparseGrad
-			return fmt.Errorf("%w: tensor %q has WeightDecay %v", ErrSparseWeightDecay, t.name, t.hyper.WeightDecay)
-		}
-		if !t.hyper.SkipNonFinite {
-			continue
-		}
-		bad := -1
-		switch v := t.sparse.values.(type) {
-		case []float32:
-			bad = firstNonFinite(v)
-		case []float64:
-			bad = firstNonFinite(v)
-		}
-		if bad >= 0 {
-			return fmt.Errorf("%w: tensor %q, sparse value %d", ErrNonFinite, t.name, bad)
-		}
+	if t.hyper.SkipNonFinite && bad >= 0 {
+		return p, fmt.Errorf("%w: tensor %q, row %d, element %d (after summing duplicate rows)", ErrNonFinite, t.name, u.Indices[bad/width], bad%width)
 	}
-	return nil
+	if err := u.Validate(); err != nil {
+		return p, fmt.Errorf("optim: sparse step of %q: %w", t.name, err)
+	}
+	if err := a.caps.CheckRules(t.dt, true, u.Range); err != nil {
+		return p, fmt.Errorf("optim: sparse step of %q: %w", t.name, err)
+	}
+	p.call, p.update = true, u
+	return p, nil
 }
 
 // checkRowsSupported returns an ErrNoSparse error when the backend cannot
@@ -181,21 +197,18 @@ func (a *Adagrad) checkRowsSupported(t *tensor) error {
 	return nil
 }
 
-// stepSparse applies every pending sparse gradient, one backend call per
-// tensor with touched rows.
-func (a *Adagrad) stepSparse() error {
-	for _, t := range a.tensors {
-		if t.sparse == nil || len(t.sparse.indices) == 0 {
-			continue
-		}
-		u := t.rowUpdate()
-		start := time.Now()
-		if err := a.upd.UpdateRows(u); err != nil {
-			return fmt.Errorf("optim: sparse step of %q: %w", t.name, err)
-		}
-		// Indices and values cross to the device inside the call.
-		a.stats.compute(int64(8*len(u.Indices)+len(u.Indices)*u.Range.Width*t.dt.Size()), start)
+// runSparse sends a checked row update.
+func (a *Adagrad) runSparse(p sparsePlan) error {
+	if !p.call {
+		return nil
 	}
+	u := p.update
+	start := time.Now()
+	if err := a.upd.UpdateRows(u); err != nil {
+		return fmt.Errorf("optim: sparse step of %q: %w", p.t.name, err)
+	}
+	// Indices and values cross to the device inside the call.
+	a.stats.compute(8*int64(len(u.Indices))+int64(len(u.Indices))*int64(u.Range.Width)*int64(p.t.dt.Size()), start)
 	return nil
 }
 
@@ -211,17 +224,14 @@ func (a *Adagrad) ReadRows(name string, rows []int64, dst any) error {
 		return err
 	}
 	_, width := t.rows()
-	dt, n, err := device.DTypeOf(dst)
-	if err != nil {
+	if err := t.checkRowValues(dst, len(rows), width); err != nil {
 		return err
-	}
-	if dt != t.dt || n != len(rows)*width {
-		return fmt.Errorf("%w: %d rows of tensor %q take %d %v, got %d %v", ErrShape, len(rows), name, len(rows)*width, t.dt, n, dt)
 	}
 	if err := t.checkRows(rows); err != nil {
 		return err
 	}
-	defer a.stats.transfer(0, int64(n*t.dt.Size()), time.Now())
+	n := len(rows) * width
+	defer a.stats.transfer(0, int64(n)*int64(t.dt.Size()), time.Now())
 	if rr, ok := a.dev.(device.RowReader); ok && a.caps.Gather {
 		return rr.ReadRows(dst, t.arena.param, t.off, width, rows)
 	}

@@ -38,7 +38,7 @@ func (a *Adagrad) State() (State, error) {
 	var bytes int64
 	defer func() { a.stats.transfer(0, bytes, start) }()
 	for i, t := range a.tensors {
-		bytes += int64(t.n * t.dt.Size())
+		bytes += int64(t.n) * int64(t.dt.Size())
 		ts := TensorState{Name: t.name, Shape: slices.Clone(t.shape), Hyper: t.hyper, Step: t.step,
 			Param: filled(t.dt, t.n, 0)}
 		if err := a.dev.Read(ts.Param, t.arena.param, t.off); err != nil {
@@ -50,7 +50,7 @@ func (a *Adagrad) State() (State, error) {
 				return State{}, fmt.Errorf("optim: reading %s of %q: %w", ss.Name, t.name, err)
 			}
 			ts.State = append(ts.State, s)
-			bytes += int64(t.stateLen(k) * t.dt.Size())
+			bytes += int64(t.stateLen(k)) * int64(t.dt.Size())
 		}
 		st.Tensors[i] = ts
 	}
@@ -59,7 +59,12 @@ func (a *Adagrad) State() (State, error) {
 
 // LoadState restores a State taken from an optimizer with the same tensors
 // (names, dtypes and shapes; order does not matter). Everything is checked
-// before anything is written; pending gradients are dropped.
+// before anything is written: names (ErrUnknownTensor), the count of
+// tensors, shapes and lengths (ErrShape), element types (device.ErrDType),
+// hyperparameters in each tensor's dtype (device.ErrHyper, device.ErrRule)
+// and step counts (ErrStepCount); then nothing has changed. Only a failure
+// of the device itself while writing can leave part of the state loaded.
+// Pending gradients are dropped.
 func (a *Adagrad) LoadState(st State) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -98,7 +103,7 @@ func (a *Adagrad) LoadState(st State) error {
 			}
 		}
 		if ts.Step < 0 {
-			return fmt.Errorf("optim: tensor %q: negative step %d", t.name, ts.Step)
+			return fmt.Errorf("%w: tensor %q: negative step %d", ErrStepCount, t.name, ts.Step)
 		}
 	}
 	for _, ts := range st.Tensors {

@@ -43,7 +43,17 @@ func (a *Adagrad) lookup(name string) (*tensor, error) {
 
 // Grad32 returns the host staging slice for the gradient of a float32
 // tensor and marks the tensor for the next Step. Fill it in place; it stays
-// valid until Close, and its contents are not cleared between steps.
+// valid until Close, and its contents are not cleared between steps. Its
+// capacity is its length, so an append copies instead of writing into the
+// next tensor's gradient.
+//
+// The slice is the optimizer's own memory, shared without a lock: Step
+// reads it and SetGrad of the same tensor writes it. Fill it only while no
+// other goroutine calls those, for example in the one goroutine that
+// drives the training loop. Writing it while another goroutine steps is a
+// data race and may send a torn gradient. Where several goroutines produce
+// gradients, give them with SetGrad, which copies under the optimizer's
+// lock.
 func (a *Adagrad) Grad32(name string) ([]float32, error) {
 	g, err := a.stage(name, device.Float32)
 	if err != nil {
@@ -69,14 +79,16 @@ func (a *Adagrad) stage(name string, dt device.DType) (any, error) {
 		return nil, err
 	}
 	if t.dt != dt {
-		return nil, fmt.Errorf("%w: tensor %q is %v, not %v", ErrShape, name, t.dt, dt)
+		return nil, fmt.Errorf("%w: tensor %q is %v, not %v", device.ErrDType, name, t.dt, dt)
 	}
 	t.pending, t.sparse = true, nil
 	return t.arena.hostGrad(t), nil
 }
 
 // SetGrad copies g ([]float32 or []float64, the tensor's dtype and length)
-// into the tensor's staging slice and marks it for the next Step.
+// into the tensor's staging slice and marks it for the next Step. It holds
+// the optimizer's lock while it copies, so it may be called from any
+// goroutine, beside Step: the safe way to hand over gradients concurrently.
 func (a *Adagrad) SetGrad(name string, g any) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -110,14 +122,18 @@ func (a *Adagrad) ZeroGrad() {
 // check reports whether s is a slice of t's dtype and length.
 func (t *tensor) check(s any) error { return t.checkLen(s, t.n) }
 
-// checkLen reports whether s is a slice of t's dtype and length n.
+// checkLen reports whether s is a slice of t's dtype (device.ErrDType) and
+// of length n (ErrShape).
 func (t *tensor) checkLen(s any, n int) error {
 	dt, got, err := device.DTypeOf(s)
 	if err != nil {
 		return err
 	}
-	if dt != t.dt || got != n {
-		return fmt.Errorf("%w: tensor %q takes %d %v, got %d %v", ErrShape, t.name, n, t.dt, got, dt)
+	if dt != t.dt {
+		return fmt.Errorf("%w: tensor %q is %v, got %v", device.ErrDType, t.name, t.dt, dt)
+	}
+	if got != n {
+		return fmt.Errorf("%w: tensor %q takes %d elements, got %d", ErrShape, t.name, n, got)
 	}
 	return nil
 }
@@ -132,7 +148,12 @@ func (a *Adagrad) ReadAccum(name string, dst any) error { return a.read(name, ds
 
 // ReadState copies state k of the tensor's rule (device.RuleSpec.State)
 // into dst.
-func (a *Adagrad) ReadState(name string, k int, dst any) error { return a.read(name, dst, k) }
+func (a *Adagrad) ReadState(name string, k int, dst any) error {
+	if k < 0 {
+		return fmt.Errorf("%w: no state %d", ErrShape, k)
+	}
+	return a.read(name, dst, k)
+}
 
 // read copies the parameters (k < 0) or state k.
 func (a *Adagrad) read(name string, dst any, k int) error {
@@ -152,7 +173,7 @@ func (a *Adagrad) read(name string, dst any, k int) error {
 	if err := t.checkLen(dst, n); err != nil {
 		return err
 	}
-	defer a.stats.transfer(0, int64(n*t.dt.Size()), time.Now())
+	defer a.stats.transfer(0, int64(n)*int64(t.dt.Size()), time.Now())
 	if err := a.dev.Read(dst, src, off); err != nil {
 		return fmt.Errorf("optim: reading %q: %w", name, err)
 	}
@@ -161,7 +182,9 @@ func (a *Adagrad) read(name string, dst any, k int) error {
 
 // SetHyper changes the hyperparameters of the named tensors (all of them
 // when names is empty), for example to follow a learning-rate schedule. The
-// step counts and accumulators are kept. Invalid values change nothing.
+// step counts and accumulators are kept. The new values are checked now,
+// in each tensor's dtype (device.ErrHyper; device.ErrRule for a change of
+// rule); invalid values change nothing.
 func (a *Adagrad) SetHyper(names []string, opts ...Option) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -178,6 +201,13 @@ func (a *Adagrad) SetHyper(names []string, opts ...Option) error {
 			}
 			targets[i] = t
 		}
+	}
+	if len(targets) == 0 {
+		// No tensor to check them against: check them as given.
+		if _, err := apply(DefaultHyper(), opts); err != nil {
+			return fmt.Errorf("optim: %w", err)
+		}
+		return nil
 	}
 	next := make([]Hyper, len(targets))
 	for i, t := range targets {

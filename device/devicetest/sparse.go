@@ -210,7 +210,7 @@ func testBadSparse(t *testing.T, open Opener) {
 		{"row past the end", optim.ErrIndex, func() error { return opt.SetSparseGrad("emb", []int64{0, 10}, make([]float32, 8)) }},
 		{"negative row", optim.ErrIndex, func() error { return opt.SetSparseGrad("emb", []int64{-1}, make([]float32, 4)) }},
 		{"values too short", optim.ErrShape, func() error { return opt.SetSparseGrad("emb", []int64{0, 1}, make([]float32, 7)) }},
-		{"float64 values", optim.ErrShape, func() error { return opt.SetSparseGrad("emb", []int64{0}, make([]float64, 4)) }},
+		{"float64 values", device.ErrDType, func() error { return opt.SetSparseGrad("emb", []int64{0}, make([]float64, 4)) }},
 		{"weight decay", optim.ErrSparseWeightDecay, func() error { return opt.SetSparseGrad("decayed", []int64{0}, make([]float32, 4)) }},
 		{"unknown tensor", optim.ErrUnknownTensor, func() error { return opt.SetSparseGrad("nope", nil, []float32{}) }},
 	}

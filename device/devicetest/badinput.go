@@ -12,7 +12,7 @@ import (
 // badCall is one call that must fail with a specific sentinel.
 type badCall struct {
 	what string
-	want error
+	want error // matched with errors.Is
 	call func() error
 }
 
@@ -53,7 +53,7 @@ func (foreignBuffer) Len() int            { return 64 }
 // change no buffer, bitwise; a refused Update applies none of its ranges,
 // the valid ones included.
 func BadInput(t *testing.T, open Opener) {
-	dev := mustOpen(t, open)
+	dev := MustOpen(t, open)
 	caps := dev.Capabilities()
 	t.Run("Alloc", func(t *testing.T) {
 		expectErrors(t, []badCall{
@@ -108,7 +108,7 @@ func newBadSet[T Float](t *testing.T, dev device.Backend, open Opener) *badSet[T
 		(*m).upload(t, dev)
 	}
 	b.stateBufs = [device.MaxStates]device.Buffer{b.s0.buf, b.s1.buf}
-	b.foreign = mustAlloc(t, mustOpen(t, open), dt, badLen)
+	b.foreign = mustAlloc(t, MustOpen(t, open), dt, badLen)
 	for _, o := range []device.DType{device.Float32, device.Float64} {
 		if o != dt && caps.HasDType(o) {
 			b.other, b.hasOther = mustAlloc(t, dev, o, badLen), true

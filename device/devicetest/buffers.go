@@ -14,7 +14,7 @@ import (
 // Free where declared; and the sentinels of bad Writes and Reads, which
 // change nothing.
 func Buffers(t *testing.T, open Opener) {
-	dev := mustOpen(t, open)
+	dev := MustOpen(t, open)
 	caps := dev.Capabilities()
 	rng := rand.New(rand.NewPCG(3, 3))
 	for _, dt := range dtypes {

@@ -20,7 +20,7 @@ var allDTypes = []device.DType{device.Float32, device.Float64, device.BFloat16, 
 // feed float32 updates; and Gather, Copy and Free are declared only by
 // backends that implement them.
 func Capabilities(t *testing.T, open Opener) {
-	dev := mustOpen(t, open)
+	dev := MustOpen(t, open)
 	caps := dev.Capabilities()
 	if _, ok := dev.(device.Updater); !ok {
 		t.Errorf("%v is no device.Updater: it runs no update rules", dev)

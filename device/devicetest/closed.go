@@ -37,30 +37,23 @@ func bufferCalls(dev device.Backend, rule device.Rule, x, p, g, s device.Buffer)
 	rng := device.Range{Len: 8, Width: 8, Rule: rule, Coef: coefsFor(rule, 0, 0, false)}
 	rowRange := rng
 	rowRange.Coef = coefsFor(rule, 0, 0, true)
+	// states gives state 0 the buffer under test, any other state s.
+	states := func(state device.Buffer) (st [device.MaxStates]device.Buffer) {
+		spec, _ := rule.Spec()
+		for k := range spec.State {
+			st[k] = s
+		}
+		st[0] = state
+		return st
+	}
 	update := func(param, grad, state device.Buffer) func() error {
 		return func() error {
-			st := [device.MaxStates]device.Buffer{}
-			spec, _ := rule.Spec()
-			for k := range spec.State {
-				st[k] = s
-				if k == 0 {
-					st[k] = state
-				}
-			}
-			return upd.Update(device.Update{Param: param, Grad: grad, State: st, Ranges: []device.Range{rng}})
+			return upd.Update(device.Update{Param: param, Grad: grad, State: states(state), Ranges: []device.Range{rng}})
 		}
 	}
 	rows := func(param, state device.Buffer) func() error {
 		return func() error {
-			st := [device.MaxStates]device.Buffer{}
-			spec, _ := rule.Spec()
-			for k := range spec.State {
-				st[k] = s
-				if k == 0 {
-					st[k] = state
-				}
-			}
-			return upd.UpdateRows(device.RowUpdate{Param: param, State: st, Range: rowRange, Rows: 1, Indices: []int64{0}, Values: make([]float32, 8)})
+			return upd.UpdateRows(device.RowUpdate{Param: param, State: states(state), Range: rowRange, Rows: 1, Indices: []int64{0}, Values: make([]float32, 8)})
 		}
 	}
 	calls := []lifeCall{
@@ -157,7 +150,7 @@ func testClosedDevice(t *testing.T, open Opener) {
 }
 
 func testFreedBuffer(t *testing.T, open Opener) {
-	dev := mustOpen(t, open)
+	dev := MustOpen(t, open)
 	caps := dev.Capabilities()
 	if _, ok := dev.(device.Freer); !ok || !caps.Free {
 		t.Skip("the backend frees no single buffers (Capabilities.Free)")

@@ -12,7 +12,7 @@ import (
 // by one gives them; bad gathers fail with their sentinel and write
 // nothing into dst.
 func Gather(t *testing.T, open Opener) {
-	dev := mustOpen(t, open)
+	dev := MustOpen(t, open)
 	rr, ok := dev.(device.RowReader)
 	if !ok || !dev.Capabilities().Gather {
 		t.Skip("the backend gathers no rows (Capabilities.Gather)")
@@ -74,7 +74,7 @@ func gather[T Float](t *testing.T, dev device.Backend, rr device.RowReader, open
 	if dtypeOf[T]() == device.Float64 {
 		other = make([]float32, 5)
 	}
-	foreign := mustAlloc(t, mustOpen(t, open), dtypeOf[T](), n)
+	foreign := mustAlloc(t, MustOpen(t, open), dtypeOf[T](), n)
 	expectErrors(t, []badCall{
 		{"a row past the last", device.ErrRange, func() error { return rr.ReadRows(dst, src.buf, 3, 5, []int64{7}) }},
 		{"a negative row", device.ErrRange, func() error { return rr.ReadRows(dst, src.buf, 3, 5, []int64{-1}) }},

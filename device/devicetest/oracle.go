@@ -19,7 +19,7 @@ func Oracle(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev := mustOpen(t, open)
+	dev := MustOpen(t, open)
 	caps := dev.Capabilities()
 	figures := TorchFigures{}
 	for _, c := range cases {

@@ -58,15 +58,23 @@ func adagradDenseRef[T Float](p, g []T, st [device.MaxStates][]T, c [device.MaxC
 	lr, eps, wd, sign := c[device.CoefLR], c[device.CoefEps], c[device.CoefWeightDecay], c[device.CoefSign]
 	sum := st[0]
 	for i := range p {
-		gi := T(sign * g[i])
-		if wd != 0 {
-			gi = fmaExact(wd, p[i], gi)
-		}
-		sum[i] = fmaExact(gi, gi, sum[i])
+		gi := decayedSquare(&sum[i], p[i], g[i], sign, wd)
 		denom := T(T(math.Sqrt(float64(sum[i]))) + eps)
 		step := T(T(lr*gi) / denom)
 		p[i] = T(p[i] - step)
 	}
+}
+
+// decayedSquare is the dense Adagrad family's gradient and accumulator:
+// g = sign·grad; g = fma(wd, p, g) when wd != 0; sum = fma(g, g, sum). It
+// returns g.
+func decayedSquare[T Float](sum *T, p, grad, sign, wd T) T {
+	g := T(sign * grad)
+	if wd != 0 {
+		g = fmaExact(wd, p, g)
+	}
+	*sum = fmaExact(g, g, *sum)
+	return g
 }
 
 // adagradRowsRef is device.Adagrad, row-sparse (PyTorch's sparse path):
@@ -91,11 +99,7 @@ func epsInsideRef[T Float](p, g []T, st [device.MaxStates][]T, c [device.MaxCoef
 	lr, eps, wd, sign := c[device.CoefLR], c[device.CoefEps], c[device.CoefWeightDecay], c[device.CoefSign]
 	sum := st[0]
 	for i := range p {
-		gi := T(sign * g[i])
-		if wd != 0 {
-			gi = fmaExact(wd, p[i], gi)
-		}
-		sum[i] = fmaExact(gi, gi, sum[i])
+		gi := decayedSquare(&sum[i], p[i], g[i], sign, wd)
 		denom := T(math.Sqrt(float64(T(sum[i] + eps))))
 		step := T(T(lr*gi) / denom)
 		p[i] = T(p[i] - step)

@@ -22,7 +22,7 @@ var rowTables = [][2]int{{0, 4}, {1, 5}, {200, 1}, {50, 8}, {37, 3}, {300, 64}, 
 // neither other rows nor other tables nor guards. Float32 runs are also
 // checked against a float64 reference.
 func UpdateRows(t *testing.T, open Opener) {
-	dev := mustOpen(t, open)
+	dev := MustOpen(t, open)
 	caps := dev.Capabilities()
 	for _, dt := range dtypes {
 		for _, r := range declaredRules(caps, dt, true) {

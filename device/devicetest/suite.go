@@ -50,7 +50,7 @@ func Run(t *testing.T, open Opener) {
 }
 
 // mustOpen opens a backend and closes it when the test ends.
-func mustOpen(t testing.TB, open Opener) device.Backend {
+func MustOpen(t testing.TB, open Opener) device.Backend {
 	t.Helper()
 	dev, err := open()
 	if err != nil {

@@ -2,6 +2,7 @@ package devicetest
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -229,12 +230,7 @@ func (f TorchFigures) Add(c *TorchCase, fits ...TorchFit) {
 // Log writes one line per set, form and dtype.
 func (f TorchFigures) Log(t testing.TB) {
 	t.Helper()
-	keys := make([]string, 0, len(f))
-	for k := range f {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(f)) {
 		s := f[k]
 		contract := "no CUDA result"
 		if s.HasContract {

@@ -81,7 +81,7 @@ func specials[T Float]() []T {
 // call mixing every declared rule, and float32 parameters with each
 // declared half gradient type.
 func Update(t *testing.T, open Opener) {
-	dev := mustOpen(t, open)
+	dev := MustOpen(t, open)
 	caps := dev.Capabilities()
 	for _, dt := range dtypes {
 		rules := declaredRules(caps, dt, false)

@@ -41,7 +41,7 @@ func hyperOptions(v float64) map[string]optim.Option {
 // testBadHyper checks that New refuses bad hyperparameters, for the
 // optimizer and for one tensor, with device.ErrHyper, and bad parameters.
 func testBadHyper(t *testing.T, open devicetest.Opener) {
-	dev := mustOpen(t, open)
+	dev := devicetest.MustOpen(t, open)
 	params := func(opts ...optim.Option) []optim.Param {
 		return []optim.Param{{Name: "w", Init: make([]float32, 3), Options: opts}}
 	}
@@ -87,7 +87,7 @@ func ftoa(v float64) string { return fmt.Sprint(v) }
 // checks each sentinel, then that its state (values, steps,
 // hyperparameters) is bitwise what it was and that it still trains.
 func testBadCalls(t *testing.T, open devicetest.Opener) {
-	dev := mustOpen(t, open)
+	dev := devicetest.MustOpen(t, open)
 	m := newModel(dev, realDTypes(dev), 4)
 	ps := m.params()
 	skipK := firstOf(m, device.Float32, 1)
@@ -98,7 +98,7 @@ func testBadCalls(t *testing.T, open devicetest.Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer opt.Close()
+	t.Cleanup(func() { closeOrFail(t, opt) })
 	if err := m.runSteps(opt, 0, 2); err != nil {
 		t.Fatal(err)
 	}

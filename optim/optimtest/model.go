@@ -126,12 +126,12 @@ func (m *model) runSteps(opt *optim.Adagrad, from, to int) error {
 
 // run trains the whole model on dev, with setup applied to the optimizer
 // first, and reads the result back.
-func (m *model) run(dev device.Backend, setup func(*optim.Adagrad) error) (*result, error) {
+func (m *model) run(dev device.Backend, setup func(*optim.Adagrad) error) (_ *result, err error) {
 	opt, err := optim.New(dev, m.params())
 	if err != nil {
 		return nil, err
 	}
-	defer opt.Close()
+	defer closeInto(&err, opt)
 	if setup != nil {
 		if err := setup(opt); err != nil {
 			return nil, err
@@ -201,29 +201,9 @@ func (m *model) reference(round func(float64) float64) (*result, error) {
 // gradients, both dtypes in one optimizer) and, for a backend other than
 // the CPU, against the CPU backend.
 func testModel(t *testing.T, open devicetest.Opener) {
-	dev := mustOpen(t, open)
+	dev := devicetest.MustOpen(t, open)
 	m := newModel(dev, realDTypes(dev), 1)
-	got, err := m.run(dev, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := m.reference(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := got.diff(want); d != "" {
-		t.Errorf("backend vs reference: %s", d)
-	}
-	if isCPU(dev) {
-		return
-	}
-	onCPU, err := m.run(mustOpen(t, openCPU), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := got.diff(onCPU); d != "" {
-		t.Errorf("backend vs cpu: %s", d)
-	}
+	holdTo(t, dev, func(dev device.Backend) (*result, error) { return m.run(dev, nil) }, func() (*result, error) { return m.reference(nil) })
 }
 
 // testHalfGrads sends float32 gradients as bfloat16 and float16: the
@@ -231,7 +211,7 @@ func testModel(t *testing.T, open devicetest.Opener) {
 // by devicetest.HalfBits, apart from the optimizer's rounding), and, for a
 // backend other than the CPU, the CPU backend's.
 func testHalfGrads(t *testing.T, open devicetest.Opener) {
-	dev := mustOpen(t, open)
+	dev := devicetest.MustOpen(t, open)
 	for _, dt := range []device.DType{device.BFloat16, device.Float16} {
 		t.Run(dt.String(), func(t *testing.T) {
 			if !dev.Capabilities().HasDType(dt) {
@@ -239,27 +219,8 @@ func testHalfGrads(t *testing.T, open devicetest.Opener) {
 			}
 			m := newModel(dev, realDTypes(dev), 9)
 			setup := func(opt *optim.Adagrad) error { return opt.SetGradPrecision(dt) }
-			got, err := m.run(dev, setup)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := m.reference(func(x float64) float64 { return float64(devicetest.HalfValue(dt, devicetest.HalfBits(dt, float32(x)))) })
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := got.diff(want); d != "" {
-				t.Errorf("backend vs reference on rounded gradients: %s", d)
-			}
-			if isCPU(dev) {
-				return
-			}
-			onCPU, err := m.run(mustOpen(t, openCPU), setup)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := got.diff(onCPU); d != "" {
-				t.Errorf("backend vs cpu: %s", d)
-			}
+			round := func(x float64) float64 { return float64(devicetest.HalfValue(dt, devicetest.HalfBits(dt, float32(x)))) }
+			holdTo(t, dev, func(dev device.Backend) (*result, error) { return m.run(dev, setup) }, func() (*result, error) { return m.reference(round) })
 		})
 	}
 }

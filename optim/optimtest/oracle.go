@@ -19,24 +19,15 @@ func testOracle(t *testing.T, open devicetest.Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev := mustOpen(t, open)
+	dev := devicetest.MustOpen(t, open)
 	figures := devicetest.TorchFigures{}
 	for _, c := range cases {
 		t.Run(c.Set+"/"+c.Name, func(t *testing.T) {
 			if !dev.Capabilities().Supports(device.Adagrad, c.DType, c.Sparse) {
 				t.Skipf("%v does not run %v on %v (sparse %v)", dev, device.Adagrad, c.DType, c.Sparse)
 			}
-			got, err := runTorchCase(dev, c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := referenceTorchCase(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := got.diff(want); d != "" {
-				t.Errorf("optimizer vs reference: %s", d)
-			}
+			got := holdTo(t, dev, func(dev device.Backend) (*result, error) { return runTorchCase(dev, c) },
+				func() (*result, error) { return referenceTorchCase(c) })
 			fits := make([]devicetest.TorchFit, len(c.Params))
 			for k := range c.Params {
 				fits[k] = c.Check(t, k, got.param[k], got.states[k][0])
@@ -53,7 +44,7 @@ func torchHyper(c *devicetest.TorchCase) optim.Hyper {
 		InitialAccumulatorValue: h.InitialAccumulatorValue, Maximize: h.Maximize, Rule: device.Adagrad}
 }
 
-func runTorchCase(dev device.Backend, c *devicetest.TorchCase) (*result, error) {
+func runTorchCase(dev device.Backend, c *devicetest.TorchCase) (_ *result, err error) {
 	params := make([]optim.Param, len(c.Params))
 	for k, p := range c.Params {
 		params[k] = optim.Param{Name: fmt.Sprintf("p%d", k), Init: typed(c.DType, p.Init), Shape: p.Shape}
@@ -62,7 +53,7 @@ func runTorchCase(dev device.Backend, c *devicetest.TorchCase) (*result, error) 
 	if err != nil {
 		return nil, err
 	}
-	defer opt.Close()
+	defer closeInto(&err, opt)
 	for s, row := range c.Grads {
 		for k, g := range row {
 			switch {

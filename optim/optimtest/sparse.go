@@ -96,7 +96,7 @@ func newSparseModel(dev device.Backend, dt device.DType, seed uint64) *sparseMod
 
 func (m *sparseModel) name(k int) string { return fmt.Sprintf("s%d", k) }
 
-func (m *sparseModel) run(dev device.Backend) (*result, error) {
+func (m *sparseModel) run(dev device.Backend) (_ *result, err error) {
 	ps := make([]optim.Param, len(m.init))
 	for k, v := range m.init {
 		ps[k] = optim.Param{Name: m.name(k), Init: typed(m.dt, v), Shape: sparseShapes[k],
@@ -106,7 +106,7 @@ func (m *sparseModel) run(dev device.Backend) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer opt.Close()
+	defer closeInto(&err, opt)
 	for s, row := range m.steps {
 		for k, g := range row {
 			switch {
@@ -153,34 +153,14 @@ func (m *sparseModel) reference() (*result, error) {
 // PyTorch's order, mixed with dense ones, skipped, empty) bitwise against
 // the references and, for a backend other than the CPU, the CPU backend.
 func testSparse(t *testing.T, open devicetest.Opener) {
-	dev := mustOpen(t, open)
+	dev := devicetest.MustOpen(t, open)
 	for _, dt := range realDTypes(dev) {
 		t.Run(dt.String(), func(t *testing.T) {
 			if !dev.Capabilities().Supports(device.Adagrad, dt, true) {
 				t.Skipf("%v runs no row-sparse %v on %v", dev, device.Adagrad, dt)
 			}
 			m := newSparseModel(dev, dt, 6)
-			got, err := m.run(dev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := m.reference()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := got.diff(want); d != "" {
-				t.Errorf("backend vs reference: %s", d)
-			}
-			if isCPU(dev) {
-				return
-			}
-			onCPU, err := m.run(mustOpen(t, openCPU))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := got.diff(onCPU); d != "" {
-				t.Errorf("backend vs cpu: %s", d)
-			}
+			holdTo(t, dev, m.run, m.reference)
 		})
 	}
 }
@@ -188,7 +168,7 @@ func testSparse(t *testing.T, open devicetest.Opener) {
 // testBadSparse checks the sentinels of bad sparse gradients, and that
 // they change nothing.
 func testBadSparse(t *testing.T, open devicetest.Opener) {
-	dev := mustOpen(t, open)
+	dev := devicetest.MustOpen(t, open)
 	opt, err := optim.New(dev, []optim.Param{
 		{Name: "emb", Init: make([]float32, 40), Shape: []int{10, 4}},
 		{Name: "decayed", Init: make([]float32, 8), Shape: []int{2, 4}, Options: []optim.Option{optim.WeightDecay(0.1)}},
@@ -197,7 +177,7 @@ func testBadSparse(t *testing.T, open devicetest.Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer opt.Close()
+	t.Cleanup(func() { closeOrFail(t, opt) })
 	if err := opt.SetSparseGrad("emb", []int64{1, 1, 9}, make([]float32, 12)); err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +233,7 @@ func testBadSparse(t *testing.T, open devicetest.Opener) {
 // testReadRows checks the gather of rows through the optimizer against a
 // full read, and its sentinels.
 func testReadRows(t *testing.T, open devicetest.Opener) {
-	dev := mustOpen(t, open)
+	dev := devicetest.MustOpen(t, open)
 	init := make([]float64, 7*5)
 	for i := range init {
 		init[i] = float64(i)

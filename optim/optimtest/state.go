@@ -13,13 +13,13 @@ import (
 // a fresh backend, into an optimizer made with other values and other
 // hyperparameters (LoadState replaces all of them), step counts included.
 func testState(t *testing.T, open devicetest.Opener) {
-	dev := mustOpen(t, open)
+	dev := devicetest.MustOpen(t, open)
 	m := newModel(dev, realDTypes(dev), 5)
 	want, err := m.run(dev, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := optim.New(mustOpen(t, open), m.params())
+	first, err := optim.New(devicetest.MustOpen(t, open), m.params())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,11 +40,11 @@ func testState(t *testing.T, open devicetest.Opener) {
 		h.LR, h.InitialAccumulatorValue, h.Eps = 1, 3, 0.5
 		ps[i].Options = []optim.Option{optim.WithHyper(h)} // the same rule: its state layout is fixed
 	}
-	resumed, err := optim.New(mustOpen(t, open), ps)
+	resumed, err := optim.New(devicetest.MustOpen(t, open), ps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resumed.Close()
+	t.Cleanup(func() { closeOrFail(t, resumed) })
 	if err := resumed.LoadState(st); err != nil {
 		t.Fatal(err)
 	}

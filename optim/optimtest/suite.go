@@ -6,6 +6,7 @@ import (
 	"github.com/adagrad-go/adagrad/cpu"
 	"github.com/adagrad-go/adagrad/device"
 	"github.com/adagrad-go/adagrad/device/devicetest"
+	"github.com/adagrad-go/adagrad/optim"
 )
 
 // Run runs the optimizer's suite on the backends open returns: the model
@@ -24,19 +25,46 @@ func Run(t *testing.T, open devicetest.Opener) {
 	t.Run("Oracle", func(t *testing.T) { testOracle(t, open) })
 }
 
-// mustOpen opens a backend and closes it when the test ends.
-func mustOpen(t testing.TB, open devicetest.Opener) device.Backend {
+// holdTo runs a model on dev and checks the result bitwise against its
+// reference and, for a backend other than the CPU, against the same run
+// on the CPU backend. It returns the result.
+func holdTo(t *testing.T, dev device.Backend, run func(device.Backend) (*result, error), reference func() (*result, error)) *result {
 	t.Helper()
-	dev, err := open()
+	got, err := run(dev)
 	if err != nil {
-		t.Fatalf("open: %v", err)
+		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := dev.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	return dev
+	want, err := reference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := got.diff(want); d != "" {
+		t.Errorf("backend vs reference: %s", d)
+	}
+	if isCPU(dev) {
+		return got
+	}
+	onCPU, err := run(devicetest.MustOpen(t, openCPU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := got.diff(onCPU); d != "" {
+		t.Errorf("backend vs cpu: %s", d)
+	}
+	return got
+}
+
+// closeInto closes opt and keeps the first error in *err.
+func closeInto(err *error, opt *optim.Adagrad) {
+	if cerr := opt.Close(); *err == nil {
+		*err = cerr
+	}
+}
+
+func closeOrFail(t *testing.T, opt *optim.Adagrad) {
+	if err := opt.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
 }
 
 func openCPU() (device.Backend, error) { return cpu.New(), nil }

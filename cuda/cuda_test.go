@@ -9,6 +9,7 @@ import (
 	"github.com/adagrad-go/adagrad/cuda"
 	"github.com/adagrad-go/adagrad/device"
 	"github.com/adagrad-go/adagrad/device/devicetest"
+	"github.com/adagrad-go/adagrad/optim/optimtest"
 )
 
 // gorgonia.org/cu ends the process in its init when the driver has no
@@ -16,6 +17,8 @@ import (
 // run.sh checks for one first.
 
 func TestConformance(t *testing.T) { devicetest.RunDevices(t, cuda.Devices) }
+
+func TestOptimizer(t *testing.T) { devicetest.EachDevice(t, cuda.Devices, optimtest.Run) }
 
 func BenchmarkAdagrad(b *testing.B) { devicetest.BenchDevices(b, cuda.Devices, devicetest.Bench) }
 

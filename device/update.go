@@ -288,6 +288,9 @@ func CheckHyperIn(dt DType, name string, v float64) error {
 // for BFloat16 and Float16 buffers, and elements [off, off+len) inside the
 // buffer. It returns the host slice's length.
 func CheckCopy(b Buffer, off int, host any) (n int, err error) {
+	if b == nil {
+		return 0, fmt.Errorf("%w: nil buffer", ErrForeignBuffer)
+	}
 	dt, n, err := hostType(host, b.DType())
 	if err != nil {
 		return 0, err

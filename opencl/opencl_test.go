@@ -9,9 +9,12 @@ import (
 	"github.com/adagrad-go/adagrad/device"
 	"github.com/adagrad-go/adagrad/device/devicetest"
 	"github.com/adagrad-go/adagrad/opencl"
+	"github.com/adagrad-go/adagrad/optim/optimtest"
 )
 
 func TestConformance(t *testing.T) { devicetest.RunDevices(t, opencl.Devices) }
+
+func TestOptimizer(t *testing.T) { devicetest.EachDevice(t, opencl.Devices, optimtest.Run) }
 
 func BenchmarkAdagrad(b *testing.B) { devicetest.BenchDevices(b, opencl.Devices, devicetest.Bench) }
 

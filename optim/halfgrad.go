@@ -19,7 +19,7 @@ import (
 // are not affected. Pending gradients are kept.
 func (a *Adagrad) SetGradPrecision(dt device.DType) error {
 	if dt != device.Float32 && !dt.Half() {
-		return fmt.Errorf("%w: gradients travel as float32, bfloat16 or float16, not %v", ErrShape, dt)
+		return fmt.Errorf("%w: gradients travel as float32, bfloat16 or float16, not %v", device.ErrDType, dt)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -2,267 +2,317 @@ package devicetest
 
 import (
 	"errors"
+	"fmt"
 	"math"
-	"reflect"
 	"testing"
 
 	"github.com/adagrad-go/adagrad/device"
-	"github.com/adagrad-go/adagrad/optim"
 )
 
-// badHypers are values every hyperparameter must refuse.
-var badHypers = []float64{math.NaN(), math.Inf(1), math.Inf(-1), -1e-3}
-
-func testBadInput(t *testing.T, open Opener) {
-	t.Run("Hyperparameters", func(t *testing.T) { testBadHyper(t, open) })
-	t.Run("Optimizer", func(t *testing.T) { testBadOptimizerCalls(t, open) })
-	t.Run("Update", func(t *testing.T) { testBadUpdate(t, open) })
-	t.Run("ClosedDevice", func(t *testing.T) { testClosedDevice(t, open) })
+// badCall is one call that must fail with a specific sentinel.
+type badCall struct {
+	what string
+	want error // matched with errors.Is
+	call func() error
 }
 
-func hyperOptions(v float64) map[string]optim.Option {
-	return map[string]optim.Option{
-		"LR": optim.LR(v), "Eps": optim.Eps(v), "LRDecay": optim.LRDecay(v),
-		"WeightDecay": optim.WeightDecay(v), "InitialAccumulatorValue": optim.InitialAccumulatorValue(v),
-	}
-}
-
-func testBadHyper(t *testing.T, open Opener) {
-	dev := mustOpen(t, open)
-	params := func(opts ...optim.Option) []optim.Param {
-		return []optim.Param{{Name: "w", Init: make([]float32, 3), Options: opts}}
-	}
-	for _, v := range badHypers {
-		for name, o := range hyperOptions(v) {
-			if _, err := optim.New(dev, params(), o); !errors.Is(err, device.ErrHyper) {
-				t.Errorf("New with %s = %v: err = %v, want ErrHyper", name, v, err)
-			}
-			if _, err := optim.New(dev, params(o)); !errors.Is(err, device.ErrHyper) {
-				t.Errorf("New with a tensor's %s = %v: err = %v, want ErrHyper", name, v, err)
-			}
-		}
-	}
-	bad := map[string][]optim.Param{
-		"shape":     {{Name: "w", Init: make([]float32, 3), Shape: []int{2, 2}}},
-		"negative":  {{Name: "w", Init: make([]float32, 0), Shape: []int{-1, 0}}},
-		"duplicate": {{Name: "w", Init: make([]float32, 1)}, {Name: "w", Init: make([]float64, 1)}},
-		"no name":   {{Init: make([]float32, 1)}},
-		"dtype":     {{Name: "w", Init: []int{1}}},
-		"nil init":  {{Name: "w"}},
-	}
-	for name, ps := range bad {
-		if _, err := optim.New(dev, ps); err == nil {
-			t.Errorf("New with bad params (%s) succeeded", name)
-		}
-	}
-}
-
-// testBadOptimizerCalls makes every kind of bad call on a trained optimizer
-// and checks that its state is bitwise what it was.
-func testBadOptimizerCalls(t *testing.T, open Opener) {
-	dev := mustOpen(t, open)
-	m := newModel(device.Float32, 4)
-	ps := m.params()
-	ps[0].Options = append(ps[0].Options, optim.SkipNonFinite(true))
-	ps[1].Options = append(ps[1].Options, optim.SkipNonFinite(true))
-	opt, err := optim.New(dev, ps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer opt.Close()
-	if err := m.runSteps(opt, 0, 2); err != nil {
-		t.Fatal(err)
-	}
-	before, err := opt.State()
-	if err != nil {
-		t.Fatal(err)
-	}
-	infoBefore := opt.Tensors()
-	name := m.name(12) // a float32 tensor of 4097 elements
-	n := len(m.init[12])
-	calls := []struct {
-		what string
-		want error
-		call func() error
-	}{
-		{"SetGrad of an unknown tensor", optim.ErrUnknownTensor, func() error { return opt.SetGrad("nope", make([]float32, 1)) }},
-		{"SetGrad too short", optim.ErrShape, func() error { return opt.SetGrad(name, make([]float32, n-1)) }},
-		{"SetGrad too long", optim.ErrShape, func() error { return opt.SetGrad(name, make([]float32, n+1)) }},
-		{"SetGrad of float64", device.ErrDType, func() error { return opt.SetGrad(name, make([]float64, n)) }},
-		{"SetGrad of ints", device.ErrDType, func() error { return opt.SetGrad(name, make([]int, n)) }},
-		{"Grad64 of a float32 tensor", device.ErrDType, func() error { _, err := opt.Grad64(name); return err }},
-		{"Grad32 of an unknown tensor", optim.ErrUnknownTensor, func() error { _, err := opt.Grad32("nope"); return err }},
-		{"Read of an unknown tensor", optim.ErrUnknownTensor, func() error { return opt.Read("nope", make([]float32, 1)) }},
-		{"Read too short", optim.ErrShape, func() error { return opt.Read(name, make([]float32, n-1)) }},
-		{"ReadAccum of float64", device.ErrDType, func() error { return opt.ReadAccum(name, make([]float64, n)) }},
-		{"SetHyper of an unknown tensor", optim.ErrUnknownTensor, func() error { return opt.SetHyper([]string{name, "nope"}, optim.LR(1)) }},
-		{"SetHyper NaN", device.ErrHyper, func() error { return opt.SetHyper(nil, optim.LR(math.NaN())) }},
-		{"SetHyper negative", device.ErrHyper, func() error { return opt.SetHyper([]string{name}, optim.Eps(-1)) }},
-		{"Step with NaN", optim.ErrNonFinite, func() error {
-			g := make([]float32, len(m.init[1]))
-			g[len(g)-1] = float32(math.NaN())
-			if err := opt.SetGrad(m.name(0), []float32{}); err != nil {
-				return err
-			}
-			if err := opt.SetGrad(m.name(1), g); err != nil {
-				return err
-			}
-			if err := opt.SetGrad(name, make([]float32, n)); err != nil {
-				return err
-			}
-			return opt.Step()
-		}},
-		{"Step with Inf", optim.ErrNonFinite, func() error {
-			g, err := opt.Grad32(m.name(1))
-			if err != nil {
-				return err
-			}
-			g[0] = float32(math.Inf(-1))
-			return opt.Step()
-		}},
-		{"LoadState of another model", optim.ErrShape, func() error {
-			st := optim.State{Tensors: append([]optim.TensorState(nil), before.Tensors...)}
-			st.Tensors[3].Param = make([]float32, 2)
-			return opt.LoadState(st)
-		}},
-		{"LoadState missing a tensor", optim.ErrShape, func() error {
-			return opt.LoadState(optim.State{Tensors: before.Tensors[1:]})
-		}},
-		{"LoadState with a NaN hyperparameter", device.ErrHyper, func() error {
-			st := optim.State{Tensors: append([]optim.TensorState(nil), before.Tensors...)}
-			st.Tensors[5].Hyper.LR = math.NaN()
-			return opt.LoadState(st)
-		}},
-	}
+// expectErrors makes every call and checks its sentinel. A panic is a
+// failure too, reported as one: bad input gets an error.
+func expectErrors(t *testing.T, calls []badCall) {
+	t.Helper()
 	for _, c := range calls {
-		if err := c.call(); !errors.Is(err, c.want) {
+		err := noPanic(c.call)
+		ok := errors.Is(err, c.want)
+		if e, either := c.want.(eitherError); either {
+			ok = errors.Is(err, e[0]) || errors.Is(err, e[1])
+		}
+		if !ok {
 			t.Errorf("%s: err = %v, want %v", c.what, err, c.want)
 		}
 	}
-	opt.ZeroGrad()
-	after, err := opt.State()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(opt.Tensors(), infoBefore) {
-		t.Errorf("tensor info changed by refused calls")
-	}
-	if d := stateDiff(before, after); d != "" {
-		t.Errorf("refused calls changed the state: %s", d)
-	}
-	// The optimizer still works, and the next step is step 3.
-	if err := m.runSteps(opt, 2, 3); err != nil {
-		t.Errorf("step after refused calls: %v", err)
+}
+
+func noPanic(call func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return call()
+}
+
+// foreignBuffer is a Buffer no backend made.
+type foreignBuffer struct{}
+
+func (foreignBuffer) DType() device.DType { return device.Float32 }
+func (foreignBuffer) Len() int            { return 64 }
+
+// BadInput is the argument layer: malformed Alloc, Write, Read, Update,
+// UpdateRows, Copy and Free calls each fail with their sentinel
+// (device.ErrRange, ErrDType, ErrHyper, ErrRule, ErrForeignBuffer) and
+// change no buffer, bitwise; a refused Update applies none of its ranges,
+// the valid ones included.
+func BadInput(t *testing.T, open Opener) {
+	dev := MustOpen(t, open)
+	caps := dev.Capabilities()
+	t.Run("Alloc", func(t *testing.T) {
+		expectErrors(t, []badCall{
+			{"Alloc of -1 elements", device.ErrRange, func() error { _, err := dev.Alloc(device.Float32, -1); return err }},
+			{"Alloc of MaxInt elements", device.ErrRange, func() error { _, err := dev.Alloc(device.Float32, math.MaxInt); return err }},
+			{"Alloc of DType(0)", device.ErrDType, func() error { _, err := dev.Alloc(0, 1); return err }},
+			{"Alloc of DType(99)", device.ErrDType, func() error { _, err := dev.Alloc(99, 1); return err }},
+		})
+	})
+	for _, dt := range dtypes {
+		if !caps.HasDType(dt) {
+			continue
+		}
+		t.Run(dt.String(), func(t *testing.T) {
+			if dt == device.Float32 {
+				badInput[float32](t, dev, open)
+			} else {
+				badInput[float64](t, dev, open)
+			}
+		})
 	}
 }
 
-// stateDiff describes the first difference between two states, or "".
-func stateDiff(a, b optim.State) string {
-	ra, rb := &result{}, &result{}
-	for _, ts := range a.Tensors {
-		ra.param, ra.sum = append(ra.param, widen(ts.Param)), append(ra.sum, widen(ts.State[0]))
-	}
-	for _, ts := range b.Tensors {
-		rb.param, rb.sum = append(rb.param, widen(ts.Param)), append(rb.sum, widen(ts.State[0]))
-	}
-	if d := ra.diff(rb); d != "" {
-		return d
-	}
-	for i := range a.Tensors {
-		x, y := a.Tensors[i], b.Tensors[i]
-		if x.Name != y.Name || x.Step != y.Step || x.Hyper != y.Hyper || !reflect.DeepEqual(x.Shape, y.Shape) {
-			return "tensor " + x.Name + ": name, step, shape or hyperparameters differ"
-		}
-	}
-	return ""
+// badSet is the buffers of the bad-input tests: parameters, gradients and
+// two states of 16 elements, and the same of another backend, all with
+// values that must survive every refused call.
+type badSet[T Float] struct {
+	dev              device.Backend
+	p, g, s0, s1     *mirror[T]
+	foreign, other   device.Buffer // another backend's buffer; one of another dtype
+	half             device.Buffer // a BFloat16 or Float16 buffer, or nil
+	rule             device.Rule   // a rule the backend runs on T, dense
+	rowRule          device.Rule   // one with row-sparse gradients too, or 0
+	stateBufs        [device.MaxStates]device.Buffer
+	updater          device.Updater
+	hasOther, hasRow bool
 }
 
-// testBadUpdate hands the backend malformed updates directly.
-func testBadUpdate(t *testing.T, open Opener) {
-	dev := mustOpen(t, open)
-	const n = 16
-	bufs := map[string]device.Buffer{}
-	want := map[string][]float64{}
-	for i, role := range []string{"p", "g", "s", "g64"} {
-		dt := device.Float32
-		if role == "g64" {
-			dt = device.Float64
-		}
-		b, err := dev.Alloc(dt, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v := make([]float64, n)
+const badLen = 16
+
+func newBadSet[T Float](t *testing.T, dev device.Backend, open Opener) *badSet[T] {
+	dt := dtypeOf[T]()
+	caps := dev.Capabilities()
+	b := &badSet[T]{dev: dev}
+	for i, m := range []**mirror[T]{&b.p, &b.g, &b.s0, &b.s1} {
+		*m = newMirror[T](t, dev, badLen)
+		v := make([]T, badLen)
 		for j := range v {
-			v[j] = float64(i*n + j + 1)
+			v[j] = T(i*badLen + j + 1)
 		}
-		if err := dev.Write(b, 0, typed(dt, v)); err != nil {
-			t.Fatal(err)
-		}
-		bufs[role], want[role] = b, v
+		(*m).open(0, v)
+		(*m).upload(t, dev)
 	}
-	ok := device.Range{Off: 0, Len: 4, Rule: device.Adagrad, Coef: adagradCoef(0.1, 1e-8, 0, false)}
+	b.stateBufs = [device.MaxStates]device.Buffer{b.s0.buf, b.s1.buf}
+	b.foreign = mustAlloc(t, MustOpen(t, open), dt, badLen)
+	for _, o := range []device.DType{device.Float32, device.Float64} {
+		if o != dt && caps.HasDType(o) {
+			b.other, b.hasOther = mustAlloc(t, dev, o, badLen), true
+		}
+	}
+	for _, h := range []device.DType{device.BFloat16, device.Float16} {
+		if caps.HasDType(h) {
+			b.half = mustAlloc(t, dev, h, badLen)
+			break
+		}
+	}
+	if rules := declaredRules(caps, dt, false); len(rules) > 0 {
+		b.rule = rules[0]
+	}
+	if rules := declaredRules(caps, dt, true); len(rules) > 0 {
+		b.rowRule, b.hasRow = rules[0], true
+	}
+	b.updater, _ = dev.(device.Updater)
+	return b
+}
+
+// unchanged checks every buffer of the set against its values.
+func (b *badSet[T]) unchanged(t *testing.T) {
+	t.Helper()
+	if err := b.dev.Sync(); err != nil {
+		t.Fatalf("Sync after refused calls: %v", err)
+	}
+	for i, m := range []*mirror[T]{b.p, b.g, b.s0, b.s1} {
+		m.check(t, b.dev, fmt.Sprintf("buffer %d after refused calls", i))
+	}
+}
+
+func badInput[T Float](t *testing.T, dev device.Backend, open Opener) {
+	b := newBadSet[T](t, dev, open)
+	if b.updater != nil && b.rule != 0 {
+		t.Run("Update", func(t *testing.T) { expectErrors(t, b.updateCalls()); b.unchanged(t) })
+	}
+	if b.updater != nil && b.hasRow {
+		t.Run("UpdateRows", func(t *testing.T) { expectErrors(t, b.rowCalls()); b.unchanged(t) })
+	}
+	t.Run("Memory", func(t *testing.T) { expectErrors(t, b.memoryCalls(t)); b.unchanged(t) })
+}
+
+// coefCases are the bad values of every coefficient of rule r: NaN, ±Inf
+// and negative ones (or a sign other than ±1), a float32 overflow, and a
+// coefficient the rule does not have.
+func coefCases(r device.Rule, dt device.DType, rows bool) map[string][device.MaxCoefs]float64 {
+	spec, _ := r.Spec()
+	good := coefsFor(r, 0, 0, rows)
+	out := map[string][device.MaxCoefs]float64{}
+	for k, cs := range spec.Coefs {
+		bad := []float64{math.NaN(), math.Inf(1), math.Inf(-1), -1e-3}
+		if cs.Sign {
+			bad = []float64{0, 2, -0.5, math.NaN()}
+		} else if dt == device.Float32 {
+			bad = append(bad, 1e39) // +Inf once rounded to float32
+		}
+		if cs.DenseOnly && rows {
+			bad = append(bad, 0.1) // no row-sparse form with it
+		}
+		for _, v := range bad {
+			c := good
+			c[k] = v
+			out[fmt.Sprintf("%s = %v", cs.Name, v)] = c
+		}
+	}
+	if len(spec.Coefs) < device.MaxCoefs {
+		c := good
+		c[len(spec.Coefs)] = 1
+		out["an unused coefficient set"] = c
+	}
+	return out
+}
+
+func (b *badSet[T]) updateCalls() []badCall {
+	dt := dtypeOf[T]()
+	ok := device.Range{Off: 0, Len: 4, Width: 4, Rule: b.rule, Coef: coefsFor(b.rule, 0, 0, false)}
 	with := func(f func(r *device.Range)) device.Range { r := ok; f(&r); return r }
 	upd := func(rs ...device.Range) device.Update {
-		return device.Update{Param: bufs["p"], Grad: bufs["g"], State: states(bufs["s"]), Ranges: rs}
+		return device.Update{Param: b.p.buf, Grad: b.g.buf, State: b.stateBufs, Ranges: rs}
 	}
-	bad := map[string]device.Update{
-		"overlapping":  upd(ok, with(func(r *device.Range) { r.Off = 3 })),
-		"unsorted":     upd(with(func(r *device.Range) { r.Off = 8 }), ok),
-		"past the end": upd(with(func(r *device.Range) { r.Off = n - 2 })),
-		"negative off": upd(with(func(r *device.Range) { r.Off = -1 })),
-		"negative len": upd(with(func(r *device.Range) { r.Len = -1 })),
-		"dtype":        {Param: bufs["p"], Grad: bufs["g64"], State: states(bufs["s"]), Ranges: []device.Range{ok}},
-		"nil buffer":   {Param: bufs["p"], State: states(bufs["s"]), Ranges: []device.Range{ok}},
-		"no state":     {Param: bufs["p"], Grad: bufs["g"], Ranges: []device.Range{ok}},
-		"NaN lr":       upd(ok, with(func(r *device.Range) { r.Off, r.Coef[device.CoefLR] = 8, math.NaN() })),
-		"negative eps": upd(with(func(r *device.Range) { r.Coef[device.CoefEps] = -1 })),
-		"Inf decay":    upd(with(func(r *device.Range) { r.Coef[device.CoefWeightDecay] = math.Inf(1) })),
+	call := func(u device.Update) func() error { return func() error { return b.updater.Update(u) } }
+	// second is a range after ok, its state after ok's.
+	second := func(f func(r *device.Range)) device.Range {
+		return with(func(r *device.Range) { r.Off, r.StateOff = 8, [device.MaxStates]int{8, 8}; f(r) })
 	}
-	for name, u := range bad {
-		if err := updater(t, dev).Update(u); err == nil {
-			t.Errorf("Adagrad with %s ranges succeeded", name)
+	calls := []badCall{
+		{"overlapping ranges", device.ErrRange, call(upd(ok, with(func(r *device.Range) { r.Off, r.StateOff[0] = 3, 8 })))},
+		{"unsorted ranges", device.ErrRange, call(upd(second(func(*device.Range) {}), ok))},
+		{"a range past the end", device.ErrRange, call(upd(with(func(r *device.Range) { r.Off = badLen - 2 })))},
+		{"a range past the end (offset overflow)", device.ErrRange, call(upd(with(func(r *device.Range) { r.Off = math.MaxInt - 1 })))},
+		{"a negative offset", device.ErrRange, call(upd(with(func(r *device.Range) { r.Off = -1 })))},
+		{"a negative length", device.ErrRange, call(upd(with(func(r *device.Range) { r.Len = -1 })))},
+		{"state past the end", device.ErrRange, call(upd(with(func(r *device.Range) { r.StateOff[0] = badLen - 2 })))},
+		{"a negative state offset", device.ErrRange, call(upd(with(func(r *device.Range) { r.StateOff[0] = -1 })))},
+		{"ranges sharing state", device.ErrRange, call(upd(ok, second(func(r *device.Range) { r.StateOff[0] = 2 })))},
+		{"an unknown rule", device.ErrRule, call(upd(with(func(r *device.Range) { r.Rule = 0 })))},
+		{"rule 250", device.ErrRule, call(upd(ok, second(func(r *device.Range) { r.Rule = 250 })))},
+		{"no param", device.ErrForeignBuffer, call(device.Update{Grad: b.g.buf, State: b.stateBufs, Ranges: []device.Range{ok}})},
+		{"no grad", device.ErrForeignBuffer, call(device.Update{Param: b.p.buf, State: b.stateBufs, Ranges: []device.Range{ok}})},
+		{"no state", device.ErrForeignBuffer, call(device.Update{Param: b.p.buf, Grad: b.g.buf, Ranges: []device.Range{ok}})},
+		{"another backend's param", device.ErrForeignBuffer, call(device.Update{Param: b.foreign, Grad: b.g.buf, State: b.stateBufs, Ranges: []device.Range{ok}})},
+		{"another backend's grad", device.ErrForeignBuffer, call(device.Update{Param: b.p.buf, Grad: b.foreign, State: b.stateBufs, Ranges: []device.Range{ok}})},
+		{"another backend's state", device.ErrForeignBuffer, call(device.Update{Param: b.p.buf, Grad: b.g.buf, State: states(b.foreign), Ranges: []device.Range{ok}})},
+		{"a buffer of no backend", device.ErrForeignBuffer, call(device.Update{Param: b.p.buf, Grad: foreignBuffer{}, State: b.stateBufs, Ranges: []device.Range{ok}})},
+	}
+	if b.hasOther {
+		calls = append(calls,
+			badCall{"grad of another dtype", device.ErrDType, call(device.Update{Param: b.p.buf, Grad: b.other, State: b.stateBufs, Ranges: []device.Range{ok}})},
+			badCall{"state of another dtype", device.ErrDType, call(device.Update{Param: b.p.buf, Grad: b.g.buf, State: states(b.other), Ranges: []device.Range{ok}})})
+	}
+	if b.half != nil {
+		calls = append(calls, badCall{"half parameters", device.ErrDType, call(device.Update{Param: b.half, Grad: b.half, State: b.stateBufs, Ranges: []device.Range{ok}})})
+		if dt == device.Float64 {
+			calls = append(calls, badCall{"half grads for float64 parameters", device.ErrDType, call(device.Update{Param: b.p.buf, Grad: b.half, State: b.stateBufs, Ranges: []device.Range{ok}})})
 		}
 	}
-	if err := dev.Sync(); err != nil {
-		t.Fatal(err)
+	for name, c := range coefCases(b.rule, dt, false) {
+		// After a valid range: the whole call is refused.
+		bad := second(func(r *device.Range) { r.Coef = c })
+		calls = append(calls, badCall{"a range with " + name, device.ErrHyper, call(upd(ok, bad))})
 	}
-	for role, b := range bufs {
-		expectContents(t, dev, b, want[role])
-	}
+	return calls
 }
 
-// testClosedDevice checks that an optimizer whose device was closed
-// returns errors rather than panicking, and that a closed optimizer refuses
-// calls.
-func testClosedDevice(t *testing.T, open Opener) {
-	dev, err := open()
-	if err != nil {
-		t.Fatal(err)
+func (b *badSet[T]) rowCalls() []badCall {
+	dt := dtypeOf[T]()
+	ok := device.RowUpdate{Param: b.p.buf, State: b.stateBufs, Rows: 4, Indices: []int64{0, 2}, Values: make([]T, 8),
+		Range: device.Range{Len: badLen, Width: 4, Rule: b.rowRule, Coef: coefsFor(b.rowRule, 0, 0, true)}}
+	with := func(f func(u *device.RowUpdate)) func() error {
+		u := ok
+		u.Indices = append([]int64(nil), ok.Indices...)
+		f(&u)
+		return func() error { return b.updater.UpdateRows(u) }
 	}
-	opt, err := optim.New(dev, []optim.Param{{Name: "w", Init: []float32{1, 2, 3}}})
-	if err != nil {
-		t.Fatal(err)
+	var otherValues any = make([]float64, 8)
+	if dt == device.Float64 {
+		otherValues = make([]float32, 8)
 	}
-	if err := dev.Close(); err != nil {
-		t.Fatal(err)
+	calls := []badCall{
+		{"duplicate rows", device.ErrRange, with(func(u *device.RowUpdate) { u.Indices = []int64{2, 2} })},
+		{"unsorted rows", device.ErrRange, with(func(u *device.RowUpdate) { u.Indices = []int64{2, 0} })},
+		{"a row past the end", device.ErrRange, with(func(u *device.RowUpdate) { u.Indices = []int64{0, 4} })},
+		{"a negative row", device.ErrRange, with(func(u *device.RowUpdate) { u.Indices = []int64{-1, 2} })},
+		{"a table past the end", device.ErrRange, with(func(u *device.RowUpdate) { u.Rows, u.Range.Len = 5, 20 })},
+		{"a table at an offset past the end", device.ErrRange, with(func(u *device.RowUpdate) { u.Range.Off = 4 })},
+		{"rows that do not make the range", device.ErrRange, with(func(u *device.RowUpdate) { u.Rows = 3 })},
+		{"a negative width", device.ErrRange, with(func(u *device.RowUpdate) { u.Range.Width = -4 })},
+		{"too few values", device.ErrRange, with(func(u *device.RowUpdate) { u.Values = make([]T, 7) })},
+		{"too many values", device.ErrRange, with(func(u *device.RowUpdate) { u.Values = make([]T, 9) })},
+		{"values of another dtype", device.ErrDType, with(func(u *device.RowUpdate) { u.Values = otherValues })},
+		{"values that are no float slice", device.ErrDType, with(func(u *device.RowUpdate) { u.Values = []int{1} })},
+		{"state past the end", device.ErrRange, with(func(u *device.RowUpdate) { u.Range.StateOff[0] = 2 })},
+		{"an unknown rule", device.ErrRule, with(func(u *device.RowUpdate) { u.Range.Rule = 250 })},
+		{"no param", device.ErrForeignBuffer, with(func(u *device.RowUpdate) { u.Param = nil })},
+		{"no state", device.ErrForeignBuffer, with(func(u *device.RowUpdate) { u.State = [device.MaxStates]device.Buffer{} })},
+		{"another backend's param", device.ErrForeignBuffer, with(func(u *device.RowUpdate) { u.Param = b.foreign })},
+		{"another backend's state", device.ErrForeignBuffer, with(func(u *device.RowUpdate) { u.State = states(b.foreign) })},
 	}
-	if err := opt.SetGrad("w", []float32{1, 1, 1}); err != nil {
-		t.Fatal(err)
+	if b.hasOther {
+		calls = append(calls, badCall{"state of another dtype", device.ErrDType, with(func(u *device.RowUpdate) { u.State = states(b.other) })})
 	}
-	if err := opt.Step(); !errors.Is(err, device.ErrClosed) {
-		t.Errorf("Step on a closed device: err = %v, want ErrClosed", err)
+	for name, c := range coefCases(b.rowRule, dt, true) {
+		calls = append(calls, badCall{name, device.ErrHyper, with(func(u *device.RowUpdate) { u.Range.Coef = c })})
 	}
-	if got := opt.Tensors()[0].Step; got != 0 {
-		t.Errorf("a failed Step counted: step = %d", got)
-	}
-	if err := opt.Read("w", make([]float32, 3)); !errors.Is(err, device.ErrClosed) {
-		t.Errorf("Read on a closed device: err = %v, want ErrClosed", err)
-	}
-	if err := opt.Close(); err != nil && !errors.Is(err, device.ErrClosed) {
-		t.Errorf("Close after the device closed: %v", err)
-	}
-	if err := opt.Step(); !errors.Is(err, optim.ErrClosed) {
-		t.Errorf("Step on a closed optimizer: err = %v, want optim.ErrClosed", err)
-	}
+	return calls
 }
+
+func (b *badSet[T]) memoryCalls(t *testing.T) []badCall {
+	dev := b.dev
+	calls := []badCall{
+		{"Write to another backend's buffer", device.ErrForeignBuffer, func() error { return dev.Write(b.foreign, 0, make([]T, 1)) }},
+		{"Read of another backend's buffer", device.ErrForeignBuffer, func() error { return dev.Read(make([]T, 1), b.foreign, 0) }},
+		{"Write to a buffer of no backend", device.ErrForeignBuffer, func() error { return dev.Write(foreignBuffer{}, 0, make([]float32, 1)) }},
+		{"Write to no buffer", device.ErrForeignBuffer, func() error { return dev.Write(nil, 0, make([]T, 1)) }},
+		{"Read of no buffer", device.ErrForeignBuffer, func() error { return dev.Read(make([]T, 1), nil, 0) }},
+	}
+	if c, ok := dev.(device.Copier); ok && dev.Capabilities().Copy {
+		short := mustAlloc(t, dev, dtypeOf[T](), badLen-1)
+		calls = append(calls,
+			badCall{"Copy from another backend", device.ErrForeignBuffer, func() error { return c.Copy(b.p.buf, b.foreign) }},
+			badCall{"Copy to another backend", device.ErrForeignBuffer, func() error { return c.Copy(b.foreign, b.p.buf) }},
+			badCall{"Copy from no buffer", device.ErrForeignBuffer, func() error { return c.Copy(b.p.buf, nil) }},
+			badCall{"Copy to no buffer", device.ErrForeignBuffer, func() error { return c.Copy(nil, b.p.buf) }},
+			// The backends call a length mismatch a dtype mismatch today
+			// (device.ErrDType); ErrRange would say it better. Either is a
+			// sentinel a caller can act on.
+			badCall{"Copy of another length", errRangeOrDType, func() error { return c.Copy(b.p.buf, short) }})
+		if b.hasOther {
+			calls = append(calls, badCall{"Copy of another dtype", device.ErrDType, func() error { return c.Copy(b.p.buf, b.other) }})
+		}
+	}
+	if f, ok := dev.(device.Freer); ok && dev.Capabilities().Free {
+		calls = append(calls,
+			badCall{"Free of another backend's buffer", device.ErrForeignBuffer, func() error { return f.Free(b.foreign) }},
+			badCall{"Free of a buffer of no backend", device.ErrForeignBuffer, func() error { return f.Free(foreignBuffer{}) }},
+			badCall{"Free of no buffer", device.ErrForeignBuffer, func() error { return f.Free(nil) }})
+	}
+	return calls
+}
+
+// errRangeOrDType stands for either sentinel in a badCall's want.
+var errRangeOrDType = eitherError{device.ErrRange, device.ErrDType}
+
+type eitherError [2]error
+
+func (e eitherError) Error() string { return fmt.Sprintf("%v or %v", e[0], e[1]) }

@@ -1,17 +1,21 @@
 package devicetest
 
-import "github.com/adagrad-go/adagrad/device"
+import (
+	"slices"
+
+	"github.com/adagrad-go/adagrad/device"
+)
+
+// dtypes are the parameter dtypes, in the order tests and benchmarks run
+// them.
+var dtypes = []device.DType{device.Float32, device.Float64}
 
 // typed converts float64 values to a []float32 or []float64 slice.
 func typed(dt device.DType, v []float64) any {
 	if dt == device.Float32 {
-		s := make([]float32, len(v))
-		for i, x := range v {
-			s[i] = float32(x)
-		}
-		return s
+		return narrow[float32](v)
 	}
-	return append([]float64(nil), v...)
+	return slices.Clone(v)
 }
 
 // zeros returns a zeroed slice of dt.
@@ -26,19 +30,32 @@ func zeros(dt device.DType, n int) any {
 func widen(s any) []float64 {
 	switch v := s.(type) {
 	case []float32:
-		out := make([]float64, len(v))
-		for i, x := range v {
-			out[i] = float64(x)
-		}
-		return out
+		return widened(v)
 	case []float64:
-		return append([]float64(nil), v...)
+		return slices.Clone(v)
 	}
 	return nil
 }
 
-func dtypeOf(name string) device.DType {
-	if name == "float32" {
+func widened[T Float](v []T) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+func narrow[T Float](v []float64) []T {
+	out := make([]T, len(v))
+	for i, x := range v {
+		out[i] = T(x)
+	}
+	return out
+}
+
+// dtypeOf is the DType of T.
+func dtypeOf[T Float]() device.DType {
+	if _, ok := any(T(0)).(float32); ok {
 		return device.Float32
 	}
 	return device.Float64

@@ -27,7 +27,12 @@ func OpenSpec(spec string) Opener {
 
 // RunDevices runs the whole suite on every device list reports, as
 // subtests named by spec: a multi-device backend's test in one line.
-func RunDevices(t *testing.T, list func() ([]device.Info, error)) {
+func RunDevices(t *testing.T, list func() ([]device.Info, error)) { EachDevice(t, list, Run) }
+
+// EachDevice runs suite (Run, one layer, or another package's suite such
+// as optimtest.Run) on every device list reports, as subtests named by
+// spec.
+func EachDevice(t *testing.T, list func() ([]device.Info, error), suite func(*testing.T, Opener)) {
 	for _, d := range Devices(t, list) {
 		t.Run(d.Spec, func(t *testing.T) {
 			dev, err := device.Open(d.Spec)
@@ -35,8 +40,10 @@ func RunDevices(t *testing.T, list func() ([]device.Info, error)) {
 				t.Fatal(err)
 			}
 			t.Logf("%v", dev)
-			dev.Close()
-			Run(t, OpenSpec(d.Spec))
+			if err := dev.Close(); err != nil {
+				t.Fatal(err)
+			}
+			suite(t, OpenSpec(d.Spec))
 		})
 	}
 }

@@ -1,6 +1,8 @@
-// Package devicetest is the conformance suite that every device.Backend
-// passes, in the manner of gonum's testblas. A backend's test calls it in
-// one line:
+// Package devicetest is the conformance suite of the device layer, in the
+// manner of gonum's testblas: exported tests, one per capability, that
+// drive a device.Backend's methods directly (no optimizer), and a Run that
+// calls every one the backend's Capabilities say applies. A backend's test
+// calls it in one line:
 //
 //	func TestConformance(t *testing.T) { devicetest.Run(t, open) }
 //	func BenchmarkAdagrad(b *testing.B) { devicetest.Bench(b, open) }
@@ -9,18 +11,37 @@
 //
 //	func TestConformance(t *testing.T) { devicetest.RunDevices(t, opencl.Devices) }
 //
-// The suite checks, for float32 and float64:
-//   - PyTorch's reference trajectories (testdata/oracle, made by
-//     torch.optim.Adagrad on the CPU and on CUDA): the backend agrees with
-//     PyTorch's CPU or CUDA result within the ulp spread that PyTorch shows
-//     between the two;
-//   - a float64 reference for every float32 case;
-//   - bitwise agreement with the CPU backend on random sizes (0, 1, odd,
-//     not a multiple of any vector width, larger than one chunk), many
-//     tensors, every hyperparameter and non-finite gradients;
-//   - row-sparse gradients (duplicates, empty updates, single-row tables,
-//     mixed with dense ones) and bfloat16/float16 gradient transfer, bitwise
-//     against the reference and the CPU backend;
-//   - State/LoadState resuming bit for bit;
-//   - bad input: every error leaves parameters and accumulators unchanged.
+// (EachDevice runs any suite so, optim/optimtest's included.)
+//
+// The layers:
+//   - Capabilities: what is declared works, and what is not (dtypes, rules,
+//     row-sparse forms) is refused with device.ErrDType or device.ErrRule;
+//     every declared rule has a reference here;
+//   - Buffers: Alloc, Write, Read (whole, at offsets, raw half codes),
+//     Copy and Free;
+//   - Closed: every method after Close, and every method handed a freed
+//     buffer, fails with device.ErrClosed;
+//   - BadInput: malformed calls fail with their sentinel (ErrRange,
+//     ErrDType, ErrHyper, ErrRule, ErrForeignBuffer) and change nothing;
+//   - Update: dense updates of every declared rule and dtype (and half
+//     gradients), many ranges in one call, bitwise against the rule's
+//     reference;
+//   - UpdateRows: row-sparse updates, bitwise against the reference;
+//   - Gather: device.RowReader;
+//   - Oracle: PyTorch's trajectories replayed through Update and
+//     UpdateRows (see TorchCases): bitwise to PyTorch's CUDA results (or
+//     its CUDA sparse path, emulated), within PyTorch's own CPU↔CUDA spread
+//     of its CPU results, and float32 near a float64 reference.
+//
+// Every update test keeps guard elements, recognisable values that must
+// stay bitwise unchanged, around and between every range and state
+// region. The references (reference.go) are every rule written out once
+// more, element by element, apart from the backends: a fused multiply-add
+// in float32 is computed exactly with math/big. A backend that agrees
+// bitwise with them agrees bitwise with every other backend, so no
+// backend is compared with another here. A float32 run is also followed by
+// the same rule in float64, which must stay close.
+//
+// ReferenceStep, ReferenceRows, Coalesce and TorchCases serve the suites
+// of the layers above (optim/optimtest).
 package devicetest

@@ -1,168 +1,115 @@
 package devicetest
 
 import (
-	"embed"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
-	"io/fs"
-	"math"
-	"path"
-	"sort"
+	"testing"
+
+	"github.com/adagrad-go/adagrad/device"
 )
 
-//go:embed testdata/oracle
-var oracleFS embed.FS
-
-// oracleCase is one PyTorch trajectory (see testdata/oracle/README.md).
-type oracleCase struct {
-	Name   string `json:"name"`
-	DType  string `json:"dtype"`
-	Steps  int    `json:"steps"`
-	Sparse bool   `json:"sparse"`
-	Hyper  struct {
-		LR                      *float64 `json:"lr"`
-		Eps                     *float64 `json:"eps"`
-		LRDecay                 float64  `json:"lr_decay"`
-		WeightDecay             float64  `json:"weight_decay"`
-		InitialAccumulatorValue float64  `json:"initial_accumulator_value"`
-		Maximize                bool     `json:"maximize"`
-	} `json:"hyper"`
-	Params []struct {
-		Shape []int  `json:"shape"`
-		Init  string `json:"init"`
-	} `json:"params"`
-	Grads [][]struct {
-		Dense   string `json:"dense"`
-		Indices string `json:"indices"`
-		Values  string `json:"values"`
-	} `json:"grads"`
-	Expected map[string][]struct {
-		Param string `json:"param"`
-		Sum   string `json:"sum"`
-	} `json:"expected"`
-
-	dir string
-}
-
-// PyTorch's defaults, for keys a case leaves out.
-const (
-	torchLR  = 0.01
-	torchEps = 1e-10
-)
-
-func (c *oracleCase) lr() float64 {
-	if c.Hyper.LR != nil {
-		return *c.Hyper.LR
-	}
-	return torchLR
-}
-
-func (c *oracleCase) eps() float64 {
-	if c.Hyper.Eps != nil {
-		return *c.Hyper.Eps
-	}
-	return torchEps
-}
-
-func loadOracle() ([]*oracleCase, error) {
-	const root = "testdata/oracle"
-	ents, err := fs.ReadDir(oracleFS, root)
+// Oracle replays every PyTorch trajectory (TorchCases) through the
+// backend's Update and UpdateRows directly: the test computes each step's
+// learning rate from the parameter's own step count (a parameter without a
+// gradient sits the step out, as in PyTorch) and sums duplicate rows in
+// PyTorch's order (Coalesce). Each step is bitwise against the reference,
+// with guards around every parameter and accumulator; the final values
+// are held to PyTorch by TorchCase.Check. The figures are logged.
+func Oracle(t *testing.T, open Opener) {
+	cases, err := TorchCases()
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
-	var cases []*oracleCase
-	for _, e := range ents {
-		if !e.IsDir() {
-			continue
-		}
-		dir := path.Join(root, e.Name())
-		raw, err := oracleFS.ReadFile(path.Join(dir, "case.json"))
-		if err != nil {
-			return nil, err
-		}
-		c := &oracleCase{dir: dir}
-		if err := json.Unmarshal(raw, c); err != nil {
-			return nil, fmt.Errorf("%s: %w", dir, err)
-		}
-		if c.DType != "float32" && c.DType != "float64" {
-			return nil, fmt.Errorf("%s: dtype %q", dir, c.DType)
-		}
-		if len(c.Grads) != c.Steps {
-			return nil, fmt.Errorf("%s: %d gradient steps, want %d", dir, len(c.Grads), c.Steps)
-		}
-		cases = append(cases, c)
+	dev := MustOpen(t, open)
+	caps := dev.Capabilities()
+	figures := TorchFigures{}
+	for _, c := range cases {
+		t.Run(c.Set+"/"+c.Name, func(t *testing.T) {
+			if !caps.Supports(device.Adagrad, c.DType, c.Sparse) {
+				t.Skipf("%v does not run %v on %v (sparse %v)", dev, device.Adagrad, c.DType, c.Sparse)
+			}
+			var fits []TorchFit
+			if c.DType == device.Float32 {
+				fits = replayTorch[float32](t, dev, c)
+			} else {
+				fits = replayTorch[float64](t, dev, c)
+			}
+			figures.Add(c, fits...)
+		})
 	}
-	if len(cases) == 0 {
-		return nil, fmt.Errorf("no oracle cases under %s", root)
-	}
-	sort.Slice(cases, func(i, j int) bool { return cases[i].Name < cases[j].Name })
-	return cases, nil
+	figures.Log(t)
 }
 
-// floats reads a raw little-endian float file of the case's dtype as
-// float64 values (exact for float32 files).
-func (c *oracleCase) floats(name string) ([]float64, error) {
-	raw, err := oracleFS.ReadFile(path.Join(c.dir, name))
-	if err != nil {
-		return nil, err
+func replayTorch[T Float](t *testing.T, dev device.Backend, c *TorchCase) []TorchFit {
+	upd := updater(t, dev)
+	ranges := make([]device.Range, len(c.Params))
+	n, sn := 1, 2
+	for k, p := range c.Params {
+		ranges[k] = device.Range{Off: n, Len: len(p.Init), Width: p.Width(), Rule: device.Adagrad}
+		ranges[k].StateOff[0] = sn
+		n += len(p.Init) + 1 + k%3
+		sn += len(p.Init) + 2
 	}
-	size := 8
-	if c.DType == "float32" {
-		size = 4
+	param, sum := newMirror[T](t, dev, n), newMirror[T](t, dev, sn)
+	var grad *mirror[T]
+	if !c.Sparse {
+		grad = newMirror[T](t, dev, n)
 	}
-	if len(raw)%size != 0 {
-		return nil, fmt.Errorf("%s/%s: %d bytes is not a whole number of %s", c.dir, name, len(raw), c.DType)
+	for k, p := range c.Params {
+		param.open(ranges[k].Off, narrow[T](p.Init))
+		acc := make([]T, len(p.Init))
+		for i := range acc {
+			acc[i] = T(c.Hyper.InitialAccumulatorValue)
+		}
+		sum.open(ranges[k].StateOff[0], acc)
 	}
-	out := make([]float64, len(raw)/size)
-	for i := range out {
-		if size == 4 {
-			out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
-		} else {
-			out[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+	param.upload(t, dev)
+	sum.upload(t, dev)
+	st := [device.MaxStates]device.Buffer{sum.buf}
+	steps := make([]int64, len(c.Params))
+	for s, row := range c.Grads {
+		var step []device.Range
+		for k, g := range row {
+			if g.None {
+				continue
+			}
+			steps[k]++
+			r := ranges[k]
+			r.Coef = c.Coef(steps[k])
+			if c.Sparse {
+				idx, vals := Coalesce(g.Indices, narrow[T](g.Values), r.Width)
+				u := device.RowUpdate{Param: param.buf, State: st, Range: r, Rows: c.Params[k].Rows(), Indices: idx, Values: vals}
+				if err := upd.UpdateRows(u); err != nil {
+					t.Fatalf("step %d p%d: UpdateRows: %v", s, k, err)
+				}
+				if err := refRows(r, param.want, [device.MaxStates][]T{sum.want}, idx, vals); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			copy(grad.want[r.Off:], narrow[T](g.Dense))
+			step = append(step, r)
+		}
+		if len(step) > 0 {
+			grad.upload(t, dev)
+			if err := upd.Update(device.Update{Param: param.buf, Grad: grad.buf, State: st, Ranges: step}); err != nil {
+				t.Fatalf("step %d: Update: %v", s, err)
+			}
+			for _, r := range step {
+				if err := refRange(r, param.want, grad.want, [device.MaxStates][]T{sum.want}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		what := fmt.Sprintf("step %d", s)
+		if !param.check(t, dev, what+" param") || !sum.check(t, dev, what+" sum") {
+			t.FailNow()
 		}
 	}
-	return out, nil
-}
-
-func (c *oracleCase) int64s(name string) ([]int64, error) {
-	raw, err := oracleFS.ReadFile(path.Join(c.dir, name))
-	if err != nil {
-		return nil, err
+	fits := make([]TorchFit, len(c.Params))
+	for k, r := range ranges {
+		p := widened(param.want[r.Off : r.Off+r.Len])
+		s := widened(sum.want[r.StateOff[0] : r.StateOff[0]+r.Len])
+		fits[k] = c.Check(t, k, p, s)
 	}
-	if len(raw)%8 != 0 {
-		return nil, fmt.Errorf("%s/%s: %d bytes is not a whole number of int64", c.dir, name, len(raw))
-	}
-	out := make([]int64, len(raw)/8)
-	for i := range out {
-		out[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
-	}
-	return out, nil
-}
-
-// denseGrad returns the dense gradient of parameter k at step t.
-func (c *oracleCase) denseGrad(t, k int) ([]float64, error) {
-	return c.floats(c.Grads[t][k].Dense)
-}
-
-// sparseGrad returns the row-sparse gradient of parameter k at step t:
-// row indices (duplicates included) and one row of values per index.
-func (c *oracleCase) sparseGrad(t, k int) ([]int64, []float64, error) {
-	g := c.Grads[t][k]
-	idx, err := c.int64s(g.Indices)
-	if err != nil {
-		return nil, nil, err
-	}
-	vals, err := c.floats(g.Values)
-	if err != nil {
-		return nil, nil, err
-	}
-	width := 1
-	for _, d := range c.Params[k].Shape[1:] {
-		width *= d
-	}
-	if len(vals) != len(idx)*width {
-		return nil, nil, fmt.Errorf("%s step %d: %d values for %d rows of %d", c.Name, t, len(vals), len(idx), width)
-	}
-	return idx, vals, nil
+	return fits
 }

@@ -9,21 +9,48 @@ import (
 // Opener opens a fresh backend of the kind under test.
 type Opener func() (device.Backend, error)
 
-// Run runs the whole conformance suite against the backends open returns.
-// Each subtest opens its own backend and closes it.
+// Run runs every layer that applies to the backend, as its Capabilities
+// declare: Capabilities, Buffers, Closed and BadInput always; Update and
+// Oracle for a device.Updater; UpdateRows when a rule runs with row-sparse
+// gradients; Gather for a device.RowReader. Each layer opens its own
+// backends and closes them.
 func Run(t *testing.T, open Opener) {
-	t.Run("Buffers", func(t *testing.T) { testBuffers(t, open) })
-	t.Run("Oracle", func(t *testing.T) { testOracle(t, open) })
-	t.Run("Reference", func(t *testing.T) { testReference(t, open) })
-	t.Run("MatchesCPU", func(t *testing.T) { testMatchesCPU(t, open) })
-	t.Run("BadInput", func(t *testing.T) { testBadInput(t, open) })
-	t.Run("State", func(t *testing.T) { testState(t, open) })
-	t.Run("Sparse", func(t *testing.T) { testSparse(t, open) })
-	t.Run("HalfGradients", func(t *testing.T) { testHalfGrads(t, open) })
+	dev, err := open()
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	caps := dev.Capabilities()
+	_, isUpdater := dev.(device.Updater)
+	if err := dev.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	rows := false
+	for _, r := range caps.Rules {
+		rows = rows || r.Rows
+	}
+	layers := []struct {
+		name    string
+		applies bool
+		run     func(*testing.T, Opener)
+	}{
+		{"Capabilities", true, Capabilities},
+		{"Buffers", true, Buffers},
+		{"Closed", true, Closed},
+		{"BadInput", true, BadInput},
+		{"Update", isUpdater && len(caps.Rules) > 0, Update},
+		{"UpdateRows", isUpdater && rows, UpdateRows},
+		{"Gather", caps.Gather, Gather},
+		{"Oracle", isUpdater && caps.Supports(device.Adagrad, device.Float32, false), Oracle},
+	}
+	for _, l := range layers {
+		if l.applies {
+			t.Run(l.name, func(t *testing.T) { l.run(t, open) })
+		}
+	}
 }
 
 // mustOpen opens a backend and closes it when the test ends.
-func mustOpen(t *testing.T, open Opener) device.Backend {
+func MustOpen(t testing.TB, open Opener) device.Backend {
 	t.Helper()
 	dev, err := open()
 	if err != nil {

@@ -1,0 +1,85 @@
+package devicetest
+
+import (
+	"math"
+	"testing"
+
+	"github.com/adagrad-go/adagrad/device"
+)
+
+// wideRun follows a float32 run in float64 by the same references: the
+// float32 results must stay close to it. It checks what bitwise
+// agreement with the float32 reference cannot: that the reference itself,
+// and so every backend, computes the rule and not merely something
+// consistent.
+type wideRun struct {
+	param []float64
+	state [device.MaxStates][]float64
+}
+
+// newWideRun starts a float64 run from the mirrors' values, or returns
+// nil for a float64 run.
+func newWideRun[T Float](param *mirror[T], state [device.MaxStates]*mirror[T]) *wideRun {
+	if dtypeOf[T]() != device.Float32 {
+		return nil
+	}
+	w := &wideRun{param: widened(param.want)}
+	for k, s := range state {
+		if s != nil {
+			w.state[k] = widened(s.want)
+		}
+	}
+	return w
+}
+
+// Tolerances of a float32 result against the float64 run after a few
+// steps: relative, with the smallest normal float32 as the absolute floor
+// of accumulators (float32 sums of squares underflow where float64 ones
+// do not).
+const (
+	wideRel      = 1e-5
+	minNormal32  = 0x1p-126
+	wideParamAbs = 1e-5
+)
+
+// compare checks every element of the ranges except those skip names (and
+// those whose float32 state overflowed to +Inf, where float32 and float64
+// legitimately part ways).
+func (w *wideRun) compare(t *testing.T, param *mirror[float32], state [device.MaxStates]*mirror[float32], ranges []device.Range, skip func(i int) bool) {
+	t.Helper()
+	for _, r := range ranges {
+		spec, _ := r.Rule.Spec()
+		for i := r.Off; i < r.Off+r.Len; i++ {
+			if skip != nil && skip(i) {
+				continue
+			}
+			overflow := false
+			for k, ss := range spec.State {
+				j := r.StateOff[k] + i - r.Off
+				if ss.Per == device.PerRow {
+					j = r.StateOff[k] + (i-r.Off)/r.Width
+				}
+				got, want := float64(state[k].want[j]), w.state[k][j]
+				if math.IsInf(got, 1) {
+					overflow = true
+					continue
+				}
+				if !closeTo(got, want, wideRel*math.Abs(want)+minNormal32) {
+					t.Errorf("%v state %d element %d = %v, float64 run %v", r.Rule, k, j, got, want)
+					return
+				}
+			}
+			if got, want := float64(param.want[i]), w.param[i]; !overflow && !closeTo(got, want, wideParamAbs+wideRel*math.Abs(want)) {
+				t.Errorf("%v param element %d = %v, float64 run %v", r.Rule, i, got, want)
+				return
+			}
+		}
+	}
+}
+
+func closeTo(got, want, tol float64) bool {
+	if math.IsNaN(got) || math.IsNaN(want) {
+		return math.IsNaN(got) && math.IsNaN(want)
+	}
+	return got == want || math.Abs(got-want) <= tol
+}

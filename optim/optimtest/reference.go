@@ -1,0 +1,286 @@
+package optimtest
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/device/devicetest"
+	"github.com/adagrad-go/adagrad/optim"
+)
+
+// ruleModel is a rule seen from the optimizer, written out here apart
+// from package optim: the coefficients a tensor's hyperparameters give at
+// its step t (1-based, counting only the steps it took part in), and the
+// starting value of each state. Adding a rule adds its entry (testRuleModels
+// fails without one).
+type ruleModel struct {
+	coefs   func(h optim.Hyper, t int64) [device.MaxCoefs]float64
+	initial func(h optim.Hyper, k int) float64
+}
+
+var ruleModels = map[device.Rule]ruleModel{
+	device.Adagrad:          {coefs: adagradFamilyCoefs, initial: accumulator},
+	device.AdagradEpsInside: {coefs: adagradFamilyCoefs, initial: accumulator},
+}
+
+// adagradFamilyCoefs: PyTorch's learning rate after decay, lr/(1+(t-1)·d),
+// in float64; eps; weight decay; the sign of maximize.
+func adagradFamilyCoefs(h optim.Hyper, t int64) [device.MaxCoefs]float64 {
+	sign := 1.0
+	if h.Maximize {
+		sign = -1
+	}
+	return [device.MaxCoefs]float64{h.LR / (1 + float64(t-1)*h.LRDecay), h.Eps, h.WeightDecay, sign}
+}
+
+func accumulator(h optim.Hyper, _ int) float64 { return h.InitialAccumulatorValue }
+
+func testRuleModels(t *testing.T) {
+	for _, r := range device.Rules() {
+		if _, ok := ruleModels[r]; !ok {
+			t.Errorf("rule %v has no model in optimtest (ruleModels)", r)
+		}
+	}
+}
+
+func ruleOf(h optim.Hyper) device.Rule {
+	if h.Rule == 0 {
+		return device.Adagrad
+	}
+	return h.Rule
+}
+
+// refTensor is one tensor as the optimizer must update it, kept in
+// float64 (exact for float32 tensors) and computed in its dtype by
+// devicetest's references.
+type refTensor struct {
+	dt     device.DType
+	shape  []int
+	p      []float64
+	states [device.MaxStates][]float64
+	hyper  optim.Hyper
+	step   int64
+}
+
+func newRefTensor(dt device.DType, init []float64, shape []int, h optim.Hyper) *refTensor {
+	if shape == nil {
+		shape = []int{len(init)} // as optim.Param's Shape
+	}
+	r := &refTensor{dt: dt, shape: shape, p: append([]float64(nil), init...), hyper: h}
+	rule := ruleOf(h)
+	spec, _ := rule.Spec()
+	for k, s := range spec.State {
+		n := len(init)
+		if s.Per == device.PerRow {
+			n = r.rows()
+		}
+		r.states[k] = make([]float64, n)
+		for i := range r.states[k] {
+			r.states[k][i] = float64(narrowTo(dt, ruleModels[rule].initial(h, k)))
+		}
+	}
+	return r
+}
+
+func narrowTo(dt device.DType, v float64) float64 {
+	if dt == device.Float32 {
+		return float64(float32(v))
+	}
+	return v
+}
+
+func (r *refTensor) rows() int {
+	if len(r.shape) == 0 {
+		return 1
+	}
+	return r.shape[0]
+}
+
+func (r *refTensor) width() int {
+	if len(r.shape) == 0 {
+		return len(r.p)
+	}
+	return len(r.p) / max(r.rows(), 1)
+}
+
+// dense takes one step with gradient g.
+func (r *refTensor) dense(g []float64) error {
+	r.step++
+	rule := ruleOf(r.hyper)
+	c := ruleModels[rule].coefs(r.hyper, r.step)
+	if r.dt == device.Float32 {
+		return inT(r, func(p []float32, st [device.MaxStates][]float32) error {
+			return devicetest.ReferenceStep(rule, c, r.width(), p, narrow32(g), st)
+		})
+	}
+	return devicetest.ReferenceStep(rule, c, r.width(), r.p, g, r.states)
+}
+
+// sparse takes one step with a row-sparse gradient: duplicates summed in
+// PyTorch's order (devicetest.Coalesce), then the rule's row-sparse form.
+func (r *refTensor) sparse(indices []int64, values []float64) error {
+	r.step++
+	rule := ruleOf(r.hyper)
+	c := ruleModels[rule].coefs(r.hyper, r.step)
+	w := r.width()
+	if r.dt == device.Float32 {
+		return inT(r, func(p []float32, st [device.MaxStates][]float32) error {
+			idx, vals := devicetest.Coalesce(indices, narrow32(values), w)
+			return devicetest.ReferenceRows(rule, c, w, p, st, idx, vals)
+		})
+	}
+	idx, vals := devicetest.Coalesce(indices, values, w)
+	return devicetest.ReferenceRows(rule, c, w, r.p, r.states, idx, vals)
+}
+
+// inT runs f on float32 copies of the tensor and widens the results back.
+func inT(r *refTensor, f func(p []float32, st [device.MaxStates][]float32) error) error {
+	p := narrow32(r.p)
+	var st [device.MaxStates][]float32
+	for k, s := range r.states {
+		if s != nil {
+			st[k] = narrow32(s)
+		}
+	}
+	if err := f(p, st); err != nil {
+		return err
+	}
+	r.p = widen(p)
+	for k, s := range st {
+		if s != nil {
+			r.states[k] = widen(s)
+		}
+	}
+	return nil
+}
+
+func narrow32(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
+}
+
+// typed converts float64 values to a []float32 or []float64 of dt.
+func typed(dt device.DType, v []float64) any {
+	if dt == device.Float32 {
+		return narrow32(v)
+	}
+	return append([]float64(nil), v...)
+}
+
+// zeros returns a zeroed slice of dt.
+func zeros(dt device.DType, n int) any {
+	if dt == device.Float32 {
+		return make([]float32, n)
+	}
+	return make([]float64, n)
+}
+
+// widen converts a []float32 or []float64 to float64 values (exactly).
+func widen(s any) []float64 {
+	switch v := s.(type) {
+	case []float32:
+		out := make([]float64, len(v))
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+		return out
+	case []float64:
+		return append([]float64(nil), v...)
+	}
+	return nil
+}
+
+// result is every tensor's parameters and states, widened, in the order
+// given to optim.New.
+type result struct {
+	names  []string
+	param  [][]float64
+	states [][][]float64 // states[tensor][k]
+}
+
+func (r *result) add(name string, p []float64, st [][]float64) {
+	r.names, r.param, r.states = append(r.names, name), append(r.param, p), append(r.states, st)
+}
+
+// referenceResult collects the reference tensors.
+func referenceResult(names []string, refs []*refTensor) *result {
+	r := &result{}
+	for i, t := range refs {
+		var st [][]float64
+		for _, s := range t.states {
+			if s != nil {
+				st = append(st, s)
+			}
+		}
+		r.add(names[i], t.p, st)
+	}
+	return r
+}
+
+// readResult reads every tensor's parameters and states back through
+// State, and checks them against Read and ReadState.
+func readResult(opt *optim.Adagrad) (*result, error) {
+	st, err := opt.State()
+	if err != nil {
+		return nil, err
+	}
+	r := &result{}
+	for _, ts := range st.Tensors {
+		dt, _, err := device.DTypeOf(ts.Param)
+		if err != nil {
+			return nil, err
+		}
+		var states [][]float64
+		for k, s := range ts.State {
+			again := zeros(dt, len(widen(s)))
+			if err := opt.ReadState(ts.Name, k, again); err != nil {
+				return nil, err
+			}
+			if d := diffValues(widen(s), widen(again)); d != "" {
+				return nil, fmt.Errorf("tensor %s: ReadState(%d) differs from State: %s", ts.Name, k, d)
+			}
+			states = append(states, widen(s))
+		}
+		r.add(ts.Name, widen(ts.Param), states)
+	}
+	return r, nil
+}
+
+// diff describes the first element where a and b are not bitwise equal
+// (any NaN equals any NaN), or returns "".
+func (a *result) diff(b *result) string {
+	if len(a.param) != len(b.param) {
+		return fmt.Sprintf("%d tensors vs %d", len(a.param), len(b.param))
+	}
+	for k := range a.param {
+		if d := diffValues(a.param[k], b.param[k]); d != "" {
+			return fmt.Sprintf("tensor %s param: %s", a.names[k], d)
+		}
+		if len(a.states[k]) != len(b.states[k]) {
+			return fmt.Sprintf("tensor %s: %d states vs %d", a.names[k], len(a.states[k]), len(b.states[k]))
+		}
+		for s := range a.states[k] {
+			if d := diffValues(a.states[k][s], b.states[k][s]); d != "" {
+				return fmt.Sprintf("tensor %s state %d: %s", a.names[k], s, d)
+			}
+		}
+	}
+	return ""
+}
+
+func diffValues(x, y []float64) string {
+	if len(x) != len(y) {
+		return fmt.Sprintf("%d elements vs %d", len(x), len(y))
+	}
+	for i := range x {
+		if x[i] != y[i] && !(x[i] != x[i] && y[i] != y[i]) || math.Signbit(x[i]) != math.Signbit(y[i]) && x[i] == x[i] {
+			return fmt.Sprintf("[%d] of %d: %v (%#x) vs %v (%#x)", i, len(x), x[i], math.Float64bits(x[i]), y[i], math.Float64bits(y[i]))
+		}
+	}
+	return ""
+}

@@ -97,8 +97,8 @@ func New(dev device.Backend, params []Param, opts ...Option) (*Adagrad, error) {
 }
 
 func newTensor(p Param, base Hyper) (*tensor, error) {
-	if p.Name == "" {
-		return nil, errors.New("empty name")
+	if err := CheckName(p.Name); err != nil {
+		return nil, err
 	}
 	dt, n, err := device.DTypeOf(p.Init)
 	if err != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/adagrad-go/adagrad/internal/progress"
 	_ "github.com/adagrad-go/adagrad/opencl" // registers with -tags opencl
 	"github.com/adagrad-go/adagrad/optim"
+	"github.com/adagrad-go/adagrad/train"
 )
 
 type config struct {
@@ -121,21 +122,21 @@ func run(c config, out io.Writer) (*model, error) {
 	defer opt.Close()
 
 	perEpoch := len(entries) / c.batch
-	tr := &optim.Trainer{Opt: opt, Epochs: c.epochs, StepsPerEpoch: perEpoch}
+	tr := &train.Trainer{Opt: opt, Epochs: c.epochs, StepsPerEpoch: perEpoch}
 	rep, err := progress.New(c.progress, os.Stderr, c.epochs*perEpoch, perEpoch)
 	if err != nil {
 		return nil, err
 	}
 	m := &model{vocab: vocab, index: index, losses: make([]float64, c.epochs)}
 	lossCurve := &curve.Curve{Name: "glove"}
-	tr.Observer = func(p optim.Progress) {
+	tr.Observer = func(p train.Progress) {
 		rep.Observe(p)
 		m.losses[p.Epoch] += p.Loss / float64(perEpoch)
 		lossCurve.Add(p.GlobalStep, p.Loss)
 	}
 	var order []int
 	orderEpoch := -1
-	err = tr.Run(context.Background(), func(s *optim.StepContext) (float64, error) {
+	err = tr.Run(context.Background(), func(s *train.StepContext) (float64, error) {
 		if s.Epoch != orderEpoch {
 			order, orderEpoch = rand.New(rand.NewPCG(uint64(s.Epoch), 3)).Perm(len(entries)), s.Epoch
 		}
@@ -203,7 +204,7 @@ func run(c config, out io.Writer) (*model, error) {
 
 // gloveStep computes the GloVe loss of a batch of co-occurrences and its
 // row-sparse gradients, from the rows it gathers.
-func gloveStep(s *optim.StepContext, batch []cooc, D int, xmax, alpha float64) (float64, error) {
+func gloveStep(s *train.StepContext, batch []cooc, D int, xmax, alpha float64) (float64, error) {
 	var wi, cj []int64
 	for _, e := range batch {
 		wi, cj = append(wi, int64(e.i)), append(cj, int64(e.j))

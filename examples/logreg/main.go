@@ -28,6 +28,7 @@ import (
 	"github.com/adagrad-go/adagrad/internal/progress"
 	_ "github.com/adagrad-go/adagrad/opencl" // registers with -tags opencl
 	"github.com/adagrad-go/adagrad/optim"
+	training "github.com/adagrad-go/adagrad/train"
 )
 
 type config struct {
@@ -177,7 +178,7 @@ func run(c config, out io.Writer) (*report, error) {
 	defer opt.Close()
 
 	perEpoch := len(train) / c.batch
-	tr := &optim.Trainer{Opt: opt, Epochs: c.epochs, StepsPerEpoch: perEpoch}
+	tr := &training.Trainer{Opt: opt, Epochs: c.epochs, StepsPerEpoch: perEpoch}
 	if c.checkpoint != "" {
 		tr.CheckpointPath, tr.CheckpointEvery = c.checkpoint, perEpoch
 		if _, err := os.Stat(c.checkpoint); err == nil {
@@ -193,13 +194,13 @@ func run(c config, out io.Writer) (*report, error) {
 	}
 	adaCurve, sgdCurve := &curve.Curve{Name: "adagrad"}, &curve.Curve{Name: "sgd"}
 	epochLoss := make([]float64, c.epochs)
-	tr.Observer = func(p optim.Progress) {
+	tr.Observer = func(p training.Progress) {
 		rep.Observe(p)
 		adaCurve.Add(p.GlobalStep, p.Loss)
 		epochLoss[p.Epoch] += p.Loss / float64(perEpoch)
 	}
 	b := &batcher{data: train, size: c.batch, perEp: perEpoch}
-	err = tr.Run(context.Background(), func(s *optim.StepContext) (float64, error) {
+	err = tr.Run(context.Background(), func(s *training.StepContext) (float64, error) {
 		batch := b.at(s.GlobalStep)
 		rows := touched(batch)
 		cur := make([]float32, len(rows))

@@ -71,7 +71,7 @@ func TestLIBSVMFileAndResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.train, c.writeData = c.writeData, ""
-	c.checkpoint = filepath.Join(dir, "ckpt")
+	c.checkpoint = filepath.Join(dir, "ckpt.safetensors")
 	first, err := run(c, io.Discard)
 	if err != nil {
 		t.Fatal(err)

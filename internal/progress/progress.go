@@ -12,7 +12,7 @@ import (
 	"github.com/cheggaaa/pb/v3"
 	"golang.org/x/term"
 
-	"github.com/adagrad-go/adagrad/optim"
+	"github.com/adagrad-go/adagrad/train"
 )
 
 // Modes are the values of the examples' -progress flag.
@@ -23,7 +23,7 @@ const (
 	None = "none"
 )
 
-// Reporter turns optim.Progress into a bar or log lines.
+// Reporter turns train.Progress into a bar or log lines.
 type Reporter struct {
 	bar    *pb.ProgressBar
 	logger *slog.Logger
@@ -54,8 +54,8 @@ func New(mode string, w *os.File, total, every int) (*Reporter, error) {
 	return r, nil
 }
 
-// Observe is an optim.Trainer observer.
-func (r *Reporter) Observe(p optim.Progress) {
+// Observe is a train.Trainer observer.
+func (r *Reporter) Observe(p train.Progress) {
 	switch {
 	case r.bar != nil:
 		r.bar.Set("loss", fmt.Sprintf("loss %.5g", p.Loss))

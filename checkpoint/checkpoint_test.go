@@ -195,7 +195,7 @@ func TestWriteRefuses(t *testing.T) {
 		{"empty name", func(st *optim.State) map[string]string { st.Tensors[0].Name = ""; return nil }, optim.ErrName},
 		{"duplicate names", func(st *optim.State) map[string]string { st.Tensors[1].Name = "emb"; return nil }, nil},
 		{"length not the shape's", func(st *optim.State) map[string]string { st.Tensors[0].Shape = []int{2, 2}; return nil }, nil},
-		{"overflowing shape", func(st *optim.State) map[string]string { st.Tensors[0].Shape = []int{4, 1<<62 + 1}; return nil }, nil},
+		{"overflowing shape", func(st *optim.State) map[string]string { st.Tensors[0].Shape = []int{4, math.MaxInt/4 + 2}; return nil }, nil},
 		{"state of another length", func(st *optim.State) map[string]string {
 			st.Tensors[0].State = []any{make([]float32, 5)}
 			return nil

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -221,7 +222,7 @@ func checkLayout(entries map[string]entry, size int64) error {
 		if width == 0 {
 			return fmt.Errorf("tensor %q has dtype %q", name, e.DType)
 		}
-		count, ok := elements(e.Shape, size/width)
+		count, ok := elements(e.Shape, min(size/width, math.MaxInt)) // a slice's length is an int
 		if !ok {
 			return fmt.Errorf("tensor %q has shape %v, more than the %d bytes of data hold", name, e.Shape, size)
 		}

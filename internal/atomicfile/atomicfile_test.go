@@ -146,8 +146,8 @@ func TestCheck(t *testing.T) {
 	if err := WriteFile(sub, []byte("x")); err == nil {
 		t.Errorf("wrote over a directory")
 	}
-	if left, _ := os.ReadDir(dir); len(left) != 1 {
-		t.Errorf("Check left files: %v", left)
+	if left, err := os.ReadDir(dir); err != nil || len(left) != 1 {
+		t.Errorf("Check left files: %v (%v)", left, err)
 	}
 	if os.Geteuid() != 0 && runtime.GOOS != "windows" {
 		ro := filepath.Join(dir, "ro")

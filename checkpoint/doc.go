@@ -39,8 +39,17 @@
 //
 // A state sharded across processes (each process owning a contiguous
 // slice of every tensor, a Part) is saved as one file per part plus a JSON
-// manifest written last: see Split, Join, SaveShard, SaveManifest,
-// SaveSharded and LoadSharded.
+// manifest (Manifest: the files, their sizes and checksums, and the element
+// ranges of every tensor each holds), written last:
+//
+//	run.json                                  the manifest
+//	run.00000-of-00002.<16 hex>.safetensors   part 0: this layout, each tensor
+//	run.00001-of-00002.<16 hex>.safetensors   a flat range, "shard" metadata
+//
+// Part files are named after their content, so a save never overwrites a
+// file the current manifest names; a save cut short leaves the previous
+// manifest and its files intact. See Split, Join, SaveShard, SaveManifest,
+// SaveSharded and LoadSharded; a state saved in N parts resumes in M.
 //
 // ImportTorch reads a plain safetensors file written from any
 // torch.optim.Adagrad (examples/torch has the few lines of Python that

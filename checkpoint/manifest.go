@@ -17,24 +17,6 @@ import (
 	"github.com/adagrad-go/adagrad/optim"
 )
 
-// A sharded checkpoint is one safetensors file per part (see Part) and a
-// JSON manifest that lists them. Each part file is a checkpoint of its own
-// (this package's layout: parameter ranges under their names, their states
-// as state.<i>.<key>, param_groups, names, steps, a checksum), whose tensors
-// are flat ranges of the whole and whose "shard" metadata says which. The
-// manifest names the files, their sizes and checksums, and the element
-// ranges of every tensor each holds; it is written last, so that a save cut
-// short leaves the previous manifest and the files it names intact. Part
-// files are named after the manifest and their content:
-//
-//	run.json                                   the manifest
-//	run.00000-of-00002.<16 hex>.safetensors    part 0
-//	run.00001-of-00002.<16 hex>.safetensors    part 1
-//
-// so that a new save never overwrites a file the current manifest names.
-// Once the new manifest is in place, the part files of the same checkpoint
-// that it does not name are removed.
-
 // ManifestFormat is the "format" of a manifest.
 const ManifestFormat = "adagrad-go-shards/1"
 

@@ -128,8 +128,8 @@ func shapeSize(shape []int, dt device.DType) (int, error) {
 }
 
 func newTensor(p Param, base Hyper) (*tensor, error) {
-	if p.Name == "" {
-		return nil, errors.New("empty name")
+	if err := CheckName(p.Name); err != nil {
+		return nil, err
 	}
 	dt, n, err := device.DTypeOf(p.Init)
 	if err != nil {

@@ -42,7 +42,7 @@ func run(c config, stdout, stderr io.Writer) (*model, error) {
 	fmt.Fprintf(stdout, "device    %v\n\n", dev)
 
 	curve := &lossplot.Curve{Name: "glove"}
-	tables, err := train(gloveRun{dev: dev, words: len(vocab), dim: c.dim, epochs: c.epochs, batch: c.batch,
+	tables, err := fitTables(gloveRun{dev: dev, words: len(vocab), dim: c.dim, epochs: c.epochs, batch: c.batch,
 		lr: c.lr, xmax: c.xmax, alpha: c.alpha, progress: c.progress, log: stderr}, entries, curve)
 	if err != nil {
 		return nil, err

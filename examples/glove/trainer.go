@@ -13,6 +13,7 @@ import (
 	"github.com/adagrad-go/adagrad/lossplot"
 	"github.com/adagrad-go/adagrad/optim"
 	"github.com/adagrad-go/adagrad/progress"
+	"github.com/adagrad-go/adagrad/train"
 )
 
 // gloveRun is how to train: on which device, the tables' sizes, the
@@ -34,9 +35,9 @@ type trained struct {
 	toDevice, fromDevice int64
 }
 
-// train fits the GloVe tables to the co-occurrence entries with Adagrad,
+// fitTables fits the GloVe tables to the co-occurrence entries with Adagrad,
 // recording each step's loss in curve.
-func train(r gloveRun, entries []cooc, curve *lossplot.Curve) (*trained, error) {
+func fitTables(r gloveRun, entries []cooc, curve *lossplot.Curve) (*trained, error) {
 	V, D := r.words, r.dim
 	rng := rand.New(rand.NewPCG(7, 7))
 	initTable := func(n int) []float32 {
@@ -58,7 +59,7 @@ func train(r gloveRun, entries []cooc, curve *lossplot.Curve) (*trained, error) 
 	defer opt.Close()
 
 	perEpoch := len(entries) / r.batch
-	tr := &optim.Trainer{Opt: opt, Epochs: r.epochs, StepsPerEpoch: perEpoch}
+	tr := &train.Trainer{Opt: opt, Epochs: r.epochs, StepsPerEpoch: perEpoch}
 	// A log line every epoch: its mean_loss is the epoch's mean, computed
 	// as the one printed on stdout (a sum in step order, divided).
 	rep, err := progress.New(r.progress, r.log, r.epochs*perEpoch, perEpoch)
@@ -67,7 +68,7 @@ func train(r gloveRun, entries []cooc, curve *lossplot.Curve) (*trained, error) 
 	}
 	defer rep.Finish()
 	sums := make([]float64, r.epochs)
-	tr.Observer = func(p optim.Progress) {
+	tr.Observer = func(p train.Progress) {
 		rep.Step(p.GlobalStep, p.Loss, slog.Int("epoch", p.Epoch+1),
 			slog.String("to_device_MB", fmt.Sprintf("%.2f", float64(p.Stats.BytesToDevice)/1e6)),
 			slog.String("from_device_MB", fmt.Sprintf("%.2f", float64(p.Stats.BytesFromDevice)/1e6)))
@@ -76,7 +77,7 @@ func train(r gloveRun, entries []cooc, curve *lossplot.Curve) (*trained, error) 
 	}
 	var order []int
 	orderEpoch := -1
-	err = tr.Run(context.Background(), func(s *optim.StepContext) (float64, error) {
+	err = tr.Run(context.Background(), func(s *train.StepContext) (float64, error) {
 		if s.Epoch != orderEpoch {
 			order, orderEpoch = rand.New(rand.NewPCG(uint64(s.Epoch), 3)).Perm(len(entries)), s.Epoch
 		}

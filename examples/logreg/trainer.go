@@ -15,6 +15,7 @@ import (
 	"github.com/adagrad-go/adagrad/device"
 	"github.com/adagrad-go/adagrad/optim"
 	"github.com/adagrad-go/adagrad/progress"
+	"github.com/adagrad-go/adagrad/train"
 )
 
 // adagradRun is how to run Adagrad: on which device, how long, with which
@@ -39,7 +40,7 @@ type adagradResult struct {
 // trainAdagrad trains the weights and the bias on the device with Adagrad
 // at rate lr, recording each step's loss in h. With a checkpoint file it
 // resumes from it when there is one and writes it after every epoch.
-func trainAdagrad(r adagradRun, train []example, lr float64, h *history) (model, adagradResult, error) {
+func trainAdagrad(r adagradRun, samples []example, lr float64, h *history) (model, adagradResult, error) {
 	var res adagradResult
 	opt, err := optim.New(r.dev, []optim.Param{
 		{Name: "w", Init: make([]float32, r.features)},
@@ -50,8 +51,8 @@ func trainAdagrad(r adagradRun, train []example, lr float64, h *history) (model,
 	}
 	defer opt.Close()
 
-	b := newBatcher(train, r.batch)
-	tr := &optim.Trainer{Opt: opt, Epochs: r.epochs, StepsPerEpoch: b.perEp}
+	b := newBatcher(samples, r.batch)
+	tr := &train.Trainer{Opt: opt, Epochs: r.epochs, StepsPerEpoch: b.perEp}
 	if r.checkpoint != "" {
 		tr.CheckpointPath, tr.CheckpointEvery = r.checkpoint, b.perEp
 		if err := tr.Resume(r.checkpoint); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -62,7 +63,7 @@ func trainAdagrad(r adagradRun, train []example, lr float64, h *history) (model,
 			return model{}, res, fmt.Errorf("%s was trained at learning rate %g, not %g: pass -lr %g, or another -checkpoint",
 				r.checkpoint, got, lr, got)
 		}
-		if pos := tr.Position(); pos != (optim.Position{}) {
+		if pos := tr.Position(); pos != (train.Position{}) {
 			res.resumed = fmt.Sprintf("%s after %d of %d steps", r.checkpoint, pos.Epoch*b.perEp+pos.Step, r.epochs*b.perEp)
 		}
 	}
@@ -72,18 +73,18 @@ func trainAdagrad(r adagradRun, train []example, lr float64, h *history) (model,
 			return model{}, res, err
 		}
 		defer rep.Finish()
-		tr.Observer = func(p optim.Progress) {
+		tr.Observer = func(p train.Progress) {
 			rep.Step(p.GlobalStep, p.Loss, slog.Int("epoch", p.Epoch+1),
 				slog.String("to_device_MB", fmt.Sprintf("%.2f", float64(p.Stats.BytesToDevice)/1e6)),
 				slog.String("from_device_MB", fmt.Sprintf("%.2f", float64(p.Stats.BytesFromDevice)/1e6)))
 			h.add(p.Epoch, p.GlobalStep, p.Loss)
 		}
 	} else {
-		tr.Observer = func(p optim.Progress) { h.add(p.Epoch, p.GlobalStep, p.Loss) }
+		tr.Observer = func(p train.Progress) { h.add(p.Epoch, p.GlobalStep, p.Loss) }
 	}
 	start := time.Now()
 	grad := newGradients(r.features)
-	err = tr.Run(context.Background(), func(s *optim.StepContext) (float64, error) {
+	err = tr.Run(context.Background(), func(s *train.StepContext) (float64, error) {
 		bias := make([]float32, 1)
 		if err := s.Rows32("b", []int64{0}, bias); err != nil {
 			return 0, err

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/adagrad-go/adagrad/internal/atomicfile"
 )
 
 // CacheEnv names the environment variable that controls the on-disk cache
@@ -66,7 +68,9 @@ func CompileCached(src, name string, arch int, ptx bool) (img Image, cached bool
 	if path != "" {
 		// A cache that cannot be written costs a compile next time, nothing
 		// more, so the error is dropped.
-		_ = writeAtomic(path, img.Data)
+		if os.MkdirAll(filepath.Dir(path), 0o755) == nil {
+			_ = atomicfile.WriteFile(path, img.Data)
+		}
 	}
 	return img, false, nil
 }
@@ -90,29 +94,4 @@ func Forget(src string, arch int, ptx bool) error {
 		return nil
 	}
 	return err
-}
-
-// writeAtomic writes data to a temporary file beside path, syncs it and
-// renames it into place, so readers never see a partial file.
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -1,4 +1,10 @@
-package optim
+package checkpoint
+
+// The checkpoint codec of commit 4255f35 (optim.EncodeCheckpoint and
+// optim.DecodeCheckpoint), kept only for the benchmark that compares it
+// with this package's streaming one in one run, and for the tests that
+// files of either are read by the other. Its hot loops are as they were:
+// one small allocation and one Write per element when encoding.
 
 import (
 	"bytes"
@@ -9,56 +15,33 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
-
 	"strings"
 
 	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/optim"
 )
 
-// A checkpoint is a safetensors file (an 8-byte little-endian header
-// length, a JSON header, then the raw tensors) laid out as PyTorch's
-// Adagrad state_dict:
-//
-//	<name>          the parameter tensor, under the optimizer's name for it
-//	state.<i>.sum   the accumulator of parameter i (PyTorch's state['sum'])
-//	state.<i>.step  its step count, a float32 scalar as PyTorch keeps it
-//
-// with i the parameter's index in the order given to New. The header's
-// __metadata__ holds "param_groups" (PyTorch's, one group per tensor, JSON),
-// "names" (index → name, JSON), "steps" (exact int64 step counts, JSON),
-// any caller metadata, and "sha256": a checksum over the tensor bytes and a
-// canonical form of everything else in the header, so that a damaged file
-// is refused rather than half-loaded.
+var errOldCheckpoint = errors.New("optim: bad checkpoint")
 
-// ErrCheckpoint: a checkpoint file is malformed, truncated or damaged.
-var ErrCheckpoint = errors.New("optim: bad checkpoint")
+// oldSpec stands for the unexported Hyper.rule of the time.
+func oldSpec(h optim.Hyper) (device.RuleSpec, error) {
+	spec, ok := normalRule(h).Rule.Spec()
+	if !ok {
+		return device.RuleSpec{}, fmt.Errorf("%w: %v", device.ErrRule, h.Rule)
+	}
+	return spec, nil
+}
 
-const (
-	checkpointFormat = "adagrad-go/1"
-	maxHeader        = 100 << 20 // a header larger than this is not one of ours
-)
-
-// Checkpoint-reserved metadata keys.
-const (
-	metaFormat      = "format"
-	metaParamGroups = "param_groups"
-	metaNames       = "names"
-	metaSteps       = "steps"
-	metaSum         = "sha256"
-)
-
-type tensorEntry struct {
+type oldEntry struct {
 	DType       string   `json:"dtype"`
 	Shape       []int    `json:"shape"`
 	DataOffsets [2]int64 `json:"data_offsets"`
 }
 
 // torchGroup is one of PyTorch's Adagrad param_groups.
-type torchGroup struct {
+type oldGroup struct {
 	LR                      float64 `json:"lr"`
 	LRDecay                 float64 `json:"lr_decay"`
 	WeightDecay             float64 `json:"weight_decay"`
@@ -76,21 +59,21 @@ type torchGroup struct {
 
 // ruleName is the rule's name in a param group: "" for plain Adagrad, so
 // that PyTorch's own files need no key of ours.
-func ruleName(h Hyper) string {
+func oldRuleName(h optim.Hyper) string {
 	if h.Rule == 0 || h.Rule == device.Adagrad {
 		return ""
 	}
 	return h.Rule.String()
 }
 
-// EncodeCheckpoint returns st as checkpoint bytes, with extra metadata
+// oldEncodeCheckpoint returns st as checkpoint bytes, with extra metadata
 // (keys other than the reserved ones) stored alongside.
-func EncodeCheckpoint(st State, extra map[string]string) ([]byte, error) {
-	header := map[string]tensorEntry{}
+func oldEncodeCheckpoint(st optim.State, extra map[string]string) ([]byte, error) {
+	header := map[string]oldEntry{}
 	var data bytes.Buffer
 	add := func(name string, shape []int, v any) error {
 		if _, dup := header[name]; dup {
-			return fmt.Errorf("%w: two tensors named %q", ErrCheckpoint, name)
+			return fmt.Errorf("%w: two tensors named %q", errOldCheckpoint, name)
 		}
 		start := int64(data.Len())
 		var dtype string
@@ -106,32 +89,32 @@ func EncodeCheckpoint(st State, extra map[string]string) ([]byte, error) {
 				data.Write(binary.LittleEndian.AppendUint64(nil, math.Float64bits(x)))
 			}
 		default:
-			return fmt.Errorf("%w: tensor %q is %T", ErrCheckpoint, name, v)
+			return fmt.Errorf("%w: tensor %q is %T", errOldCheckpoint, name, v)
 		}
-		header[name] = tensorEntry{DType: dtype, Shape: slices.Clone(shape), DataOffsets: [2]int64{start, int64(data.Len())}}
+		header[name] = oldEntry{DType: dtype, Shape: slices.Clone(shape), DataOffsets: [2]int64{start, int64(data.Len())}}
 		return nil
 	}
 	names := make([]string, len(st.Tensors))
 	steps := make([]int64, len(st.Tensors))
-	var groups []torchGroup
+	var groups []oldGroup
 	for i, ts := range st.Tensors {
 		if ts.Name == "" || strings.HasPrefix(ts.Name, "state.") || strings.HasPrefix(ts.Name, "__") {
-			return nil, fmt.Errorf("%w: tensor name %q is reserved in checkpoints", ErrCheckpoint, ts.Name)
+			return nil, fmt.Errorf("%w: tensor name %q is reserved in checkpoints", errOldCheckpoint, ts.Name)
 		}
 		names[i], steps[i] = ts.Name, ts.Step
 		if err := add(ts.Name, ts.Shape, ts.Param); err != nil {
 			return nil, err
 		}
-		_, spec, _, err := ts.Hyper.rule()
+		spec, err := oldSpec(ts.Hyper)
 		if err != nil {
-			return nil, fmt.Errorf("%w: tensor %q: %v", ErrCheckpoint, ts.Name, err)
+			return nil, fmt.Errorf("%w: tensor %q: %v", errOldCheckpoint, ts.Name, err)
 		}
 		if len(ts.State) != len(spec.State) {
-			return nil, fmt.Errorf("%w: tensor %q has %d states, its rule %d", ErrCheckpoint, ts.Name, len(ts.State), len(spec.State))
+			return nil, fmt.Errorf("%w: tensor %q has %d states, its rule %d", errOldCheckpoint, ts.Name, len(ts.State), len(spec.State))
 		}
 		for k, ss := range spec.State {
 			if ss.Per != device.PerElement {
-				return nil, fmt.Errorf("%w: tensor %q: per-row state is not stored yet", ErrCheckpoint, ts.Name)
+				return nil, fmt.Errorf("%w: tensor %q: per-row state is not stored yet", errOldCheckpoint, ts.Name)
 			}
 			if err := add(fmt.Sprintf("state.%d.%s", i, ss.Name), ts.Shape, ts.State[k]); err != nil {
 				return nil, err
@@ -141,26 +124,26 @@ func EncodeCheckpoint(st State, extra map[string]string) ([]byte, error) {
 			return nil, err
 		}
 		h := ts.Hyper
-		groups = append(groups, torchGroup{LR: h.LR, LRDecay: h.LRDecay, WeightDecay: h.WeightDecay,
+		groups = append(groups, oldGroup{LR: h.LR, LRDecay: h.LRDecay, WeightDecay: h.WeightDecay,
 			InitialAccumulatorValue: h.InitialAccumulatorValue, Eps: h.Eps, Maximize: h.Maximize,
-			Params: []int{i}, SkipNonFinite: h.SkipNonFinite, Rule: ruleName(h)})
+			Params: []int{i}, SkipNonFinite: h.SkipNonFinite, Rule: oldRuleName(h)})
 	}
 	meta := map[string]string{}
 	for k, v := range extra {
 		if k == metaFormat || k == metaParamGroups || k == metaNames || k == metaSteps || k == metaSum {
-			return nil, fmt.Errorf("%w: metadata key %q is reserved", ErrCheckpoint, k)
+			return nil, fmt.Errorf("%w: metadata key %q is reserved", errOldCheckpoint, k)
 		}
 		meta[k] = v
 	}
-	meta[metaFormat] = checkpointFormat
+	meta[metaFormat] = Format
 	for k, v := range map[string]any{metaParamGroups: groups, metaNames: names, metaSteps: steps} {
 		js, err := json.Marshal(v)
 		if err != nil { // a NaN or Inf hyperparameter
-			return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+			return nil, fmt.Errorf("%w: %v", errOldCheckpoint, err)
 		}
 		meta[k] = string(js)
 	}
-	meta[metaSum] = checksum(header, meta, data.Bytes())
+	meta[metaSum] = oldChecksum(header, meta, data.Bytes())
 
 	full := map[string]any{"__metadata__": meta}
 	for k, v := range header {
@@ -182,7 +165,7 @@ func EncodeCheckpoint(st State, extra map[string]string) ([]byte, error) {
 
 // checksum hashes the tensor bytes and a canonical form of the header
 // (tensor entries and metadata sorted by key, the checksum itself left out).
-func checksum(header map[string]tensorEntry, meta map[string]string, data []byte) string {
+func oldChecksum(header map[string]oldEntry, meta map[string]string, data []byte) string {
 	h := sha256.New()
 	keys := make([]string, 0, len(header))
 	for k := range header {
@@ -207,12 +190,12 @@ func checksum(header map[string]tensorEntry, meta map[string]string, data []byte
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// DecodeCheckpoint parses and verifies checkpoint bytes. It returns the
-// state and the caller's metadata, or an ErrCheckpoint error for anything
+// oldDecodeCheckpoint parses and verifies checkpoint bytes. It returns the
+// state and the caller's metadata, or an errOldCheckpoint error for anything
 // malformed, truncated or damaged; it never panics on bad input.
-func DecodeCheckpoint(b []byte) (State, map[string]string, error) {
-	fail := func(format string, args ...any) (State, map[string]string, error) {
-		return State{}, nil, fmt.Errorf("%w: "+format, append([]any{ErrCheckpoint}, args...)...)
+func oldDecodeCheckpoint(b []byte) (optim.State, map[string]string, error) {
+	fail := func(format string, args ...any) (optim.State, map[string]string, error) {
+		return optim.State{}, nil, fmt.Errorf("%w: "+format, append([]any{errOldCheckpoint}, args...)...)
 	}
 	if len(b) < 8 {
 		return fail("%d bytes is shorter than a header length", len(b))
@@ -230,15 +213,15 @@ func DecodeCheckpoint(b []byte) (State, map[string]string, error) {
 	if m, ok := raw["__metadata__"]; !ok || json.Unmarshal(m, &meta) != nil {
 		return fail("no __metadata__ of strings")
 	}
-	if meta[metaFormat] != checkpointFormat {
-		return fail("format %q, want %q", meta[metaFormat], checkpointFormat)
+	if meta[metaFormat] != Format {
+		return fail("format %q, want %q", meta[metaFormat], Format)
 	}
-	header := map[string]tensorEntry{}
+	header := map[string]oldEntry{}
 	for k, v := range raw {
 		if k == "__metadata__" {
 			continue
 		}
-		var e tensorEntry
+		var e oldEntry
 		dec := json.NewDecoder(bytes.NewReader(v))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&e); err != nil {
@@ -249,22 +232,22 @@ func DecodeCheckpoint(b []byte) (State, map[string]string, error) {
 		}
 		header[k] = e
 	}
-	if err := checkLayout(header, int64(len(data))); err != nil {
+	if err := oldCheckLayout(header, int64(len(data))); err != nil {
 		return fail("%v", err)
 	}
-	if got := checksum(header, meta, data); got != meta[metaSum] {
+	if got := oldChecksum(header, meta, data); got != meta[metaSum] {
 		return fail("checksum mismatch: the file is damaged")
 	}
 	var names []string
 	var steps []int64
-	var groups []torchGroup
+	var groups []oldGroup
 	if json.Unmarshal([]byte(meta[metaNames]), &names) != nil ||
 		json.Unmarshal([]byte(meta[metaSteps]), &steps) != nil ||
 		json.Unmarshal([]byte(meta[metaParamGroups]), &groups) != nil ||
 		len(steps) != len(names) {
 		return fail("names, steps or param_groups unreadable")
 	}
-	hypers := make([]*Hyper, len(names))
+	hypers := make([]*optim.Hyper, len(names))
 	for _, g := range groups {
 		for _, i := range g.Params {
 			if i < 0 || i >= len(names) || hypers[i] != nil {
@@ -278,29 +261,29 @@ func DecodeCheckpoint(b []byte) (State, map[string]string, error) {
 				}
 				rule = r
 			}
-			hypers[i] = &Hyper{LR: g.LR, Eps: g.Eps, LRDecay: g.LRDecay, WeightDecay: g.WeightDecay,
+			hypers[i] = &optim.Hyper{LR: g.LR, Eps: g.Eps, LRDecay: g.LRDecay, WeightDecay: g.WeightDecay,
 				InitialAccumulatorValue: g.InitialAccumulatorValue, Maximize: g.Maximize, SkipNonFinite: g.SkipNonFinite, Rule: rule}
 		}
 	}
-	st := State{Tensors: make([]TensorState, len(names))}
+	st := optim.State{Tensors: make([]optim.TensorState, len(names))}
 	for i, name := range names {
 		if hypers[i] == nil {
 			return fail("parameter %d (%q) is in no param group", i, name)
 		}
-		p, shape, err := tensorData(header, data, name)
+		p, shape, err := oldTensorData(header, data, name)
 		if err != nil {
 			return fail("%v", err)
 		}
 		if steps[i] < 0 {
 			return fail("parameter %q has step %d", name, steps[i])
 		}
-		ts := TensorState{Name: name, Shape: shape, Hyper: *hypers[i], Step: steps[i], Param: p}
-		_, spec, _, err := ts.Hyper.rule()
+		ts := optim.TensorState{Name: name, Shape: shape, Hyper: *hypers[i], Step: steps[i], Param: p}
+		spec, err := oldSpec(ts.Hyper)
 		if err != nil {
 			return fail("parameter %q: %v", name, err)
 		}
 		for _, ss := range spec.State {
-			s, sShape, err := tensorData(header, data, fmt.Sprintf("state.%d.%s", i, ss.Name))
+			s, sShape, err := oldTensorData(header, data, fmt.Sprintf("state.%d.%s", i, ss.Name))
 			if err != nil {
 				return fail("%v", err)
 			}
@@ -324,7 +307,7 @@ func DecodeCheckpoint(b []byte) (State, map[string]string, error) {
 
 // checkLayout checks that every tensor's bytes lie inside the data, match
 // its dtype and shape, and that the tensors tile the data exactly.
-func checkLayout(header map[string]tensorEntry, size int64) error {
+func oldCheckLayout(header map[string]oldEntry, size int64) error {
 	type span struct{ lo, hi int64 }
 	var spans []span
 	for name, e := range header {
@@ -366,7 +349,7 @@ func checkLayout(header map[string]tensorEntry, size int64) error {
 	return nil
 }
 
-func tensorData(header map[string]tensorEntry, data []byte, name string) (any, []int, error) {
+func oldTensorData(header map[string]oldEntry, data []byte, name string) (any, []int, error) {
 	e, ok := header[name]
 	if !ok {
 		return nil, nil, fmt.Errorf("no tensor %q", name)
@@ -385,80 +368,4 @@ func tensorData(header map[string]tensorEntry, data []byte, name string) (any, [
 		out[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
 	}
 	return out, shape, nil
-}
-
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory, synced and renamed into place (and the directory synced), so
-// that a crash leaves either the old file or the new one, never a part.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync() // best effort: not every filesystem syncs directories
-		d.Close()
-	}
-	return nil
-}
-
-// SaveCheckpoint writes the optimizer's whole state to path atomically.
-func (a *Adagrad) SaveCheckpoint(path string, extra map[string]string) error {
-	st, err := a.State()
-	if err != nil {
-		return err
-	}
-	b, err := EncodeCheckpoint(st, extra)
-	if err != nil {
-		return err
-	}
-	if err := WriteFileAtomic(path, b); err != nil {
-		return fmt.Errorf("optim: writing checkpoint: %w", err)
-	}
-	return nil
-}
-
-// LoadCheckpoint reads, verifies and restores a checkpoint written by
-// SaveCheckpoint, and returns its extra metadata. A damaged file, or one of
-// another model, is refused before anything changes.
-func (a *Adagrad) LoadCheckpoint(path string) (map[string]string, error) {
-	b, err := readFile(path)
-	if err != nil {
-		return nil, err
-	}
-	st, extra, err := DecodeCheckpoint(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := a.LoadState(st); err != nil {
-		return nil, err
-	}
-	return extra, nil
-}
-
-func readFile(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("optim: reading checkpoint: %w", err)
-	}
-	return b, nil
 }

@@ -1,18 +1,28 @@
-package optim
+package train
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"time"
+
+	"github.com/adagrad-go/adagrad/checkpoint"
+	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/optim"
 )
+
+// ErrTrainer: a Trainer's settings cannot run (no optimizer, negative or
+// inconsistent counts, a checkpoint path that cannot be written).
+var ErrTrainer = errors.New("train: bad Trainer settings")
 
 // Objective computes one step's loss on the host and gives the optimizer
 // its gradients through s (Grad32/Grad64 to fill dense gradients in place,
-// SetSparseGrad for rows). For a run that resumes bit for bit, it draws any
-// randomness from s.GlobalStep, not from state of its own.
+// SetGrad to copy one in, SetSparseGrad for rows). For a run that resumes
+// bit for bit, it draws any randomness from s.GlobalStep, not from state of
+// its own.
 type Objective func(s *StepContext) (loss float64, err error)
 
 // Position is where a run stands: the next step to run, counted within its
@@ -27,7 +37,7 @@ type Progress struct {
 	Loss           float64
 	StepsPerSecond float64 // over this Run call
 	Elapsed        time.Duration
-	Stats          Stats
+	Stats          optim.Stats
 }
 
 // Trainer runs an Objective for Epochs × StepsPerEpoch steps. Parameters and
@@ -37,7 +47,7 @@ type Progress struct {
 // sparse model asks for (StepContext.Rows32), at checkpoints, and when the
 // caller reads them.
 type Trainer struct {
-	Opt           *Adagrad
+	Opt           Optimizer
 	Epochs        int
 	StepsPerEpoch int
 	// FetchEvery refreshes the host copies that StepContext.Params32 and
@@ -50,9 +60,11 @@ type Trainer struct {
 	// end).
 	Logger   *slog.Logger
 	LogEvery int
-	// CheckpointPath, when set, receives a checkpoint every
-	// CheckpointEvery steps and at the end (a multiple of FetchEvery, so
-	// that a resumed run sees the same parameter copies).
+	// CheckpointPath, when set, receives a checkpoint (a .safetensors file,
+	// see package checkpoint) every CheckpointEvery steps and at the end.
+	// CheckpointEvery is a multiple of FetchEvery, so that a resumed run
+	// sees the same parameter copies. Run checks the path before the first
+	// step: its directory exists and takes new files.
 	CheckpointPath  string
 	CheckpointEvery int
 
@@ -67,26 +79,37 @@ func (tr *Trainer) total() int { return tr.Epochs * tr.StepsPerEpoch }
 
 func (tr *Trainer) global() int { return tr.pos.Epoch*tr.StepsPerEpoch + tr.pos.Step }
 
+// check checks the counts.
 func (tr *Trainer) check() error {
 	switch {
 	case tr.Opt == nil:
-		return errors.New("optim: Trainer without an optimizer")
+		return fmt.Errorf("%w: no optimizer", ErrTrainer)
 	case tr.Epochs < 0 || tr.StepsPerEpoch <= 0:
-		return fmt.Errorf("optim: Trainer of %d epochs of %d steps", tr.Epochs, tr.StepsPerEpoch)
+		return fmt.Errorf("%w: %d epochs of %d steps", ErrTrainer, tr.Epochs, tr.StepsPerEpoch)
+	case tr.Epochs > math.MaxInt/tr.StepsPerEpoch:
+		return fmt.Errorf("%w: %d epochs of %d steps is more steps than an int counts", ErrTrainer, tr.Epochs, tr.StepsPerEpoch)
 	case tr.FetchEvery < 0 || tr.LogEvery < 0 || tr.CheckpointEvery < 0:
-		return errors.New("optim: negative FetchEvery, LogEvery or CheckpointEvery")
+		return fmt.Errorf("%w: negative FetchEvery, LogEvery or CheckpointEvery", ErrTrainer)
 	case tr.FetchEvery > 0 && tr.CheckpointEvery > 0 && tr.CheckpointEvery%tr.FetchEvery != 0:
-		return fmt.Errorf("optim: CheckpointEvery %d is not a multiple of FetchEvery %d: a resumed run would see other parameter copies",
-			tr.CheckpointEvery, tr.FetchEvery)
+		return fmt.Errorf("%w: CheckpointEvery %d is not a multiple of FetchEvery %d: a resumed run would see other parameter copies",
+			ErrTrainer, tr.CheckpointEvery, tr.FetchEvery)
+	case tr.CheckpointEvery > 0 && tr.CheckpointPath == "":
+		return fmt.Errorf("%w: CheckpointEvery %d without a CheckpointPath", ErrTrainer, tr.CheckpointEvery)
 	}
 	return nil
 }
 
 // Run trains from the current position to the end, or until ctx is done
-// or the objective fails.
+// or the objective fails. It checks its settings, the checkpoint path
+// included, before the first step.
 func (tr *Trainer) Run(ctx context.Context, obj Objective) error {
 	if err := tr.check(); err != nil {
 		return err
+	}
+	if tr.CheckpointPath != "" {
+		if err := checkpoint.CheckPath(tr.CheckpointPath); err != nil {
+			return fmt.Errorf("%w: CheckpointPath: %w", ErrTrainer, err)
+		}
 	}
 	start := time.Now()
 	ran := 0
@@ -103,7 +126,7 @@ func (tr *Trainer) Run(ctx context.Context, obj Objective) error {
 		s := &StepContext{Epoch: tr.pos.Epoch, Step: tr.pos.Step, GlobalStep: g, tr: tr}
 		loss, err := obj(s)
 		if err != nil {
-			return fmt.Errorf("optim: objective at epoch %d step %d: %w", s.Epoch, s.Step, err)
+			return fmt.Errorf("train: objective at epoch %d step %d: %w", s.Epoch, s.Step, err)
 		}
 		if err := tr.Opt.Step(); err != nil {
 			return err
@@ -155,7 +178,11 @@ func (tr *Trainer) fetch() error {
 	for _, info := range tr.Opt.Tensors() {
 		dst, ok := tr.host[info.Name]
 		if !ok {
-			dst = filled(info.DType, info.Len, 0)
+			if info.DType == device.Float64 {
+				dst = make([]float64, info.Len)
+			} else {
+				dst = make([]float32, info.Len)
+			}
 			tr.host[info.Name] = dst
 		}
 		if err := tr.Opt.Read(info.Name, dst); err != nil {
@@ -172,9 +199,16 @@ const (
 )
 
 // Checkpoint writes the optimizer's state and the run's position to path,
-// atomically.
+// atomically (see checkpoint.Save).
 func (tr *Trainer) Checkpoint(path string) error {
-	return tr.Opt.SaveCheckpoint(path, map[string]string{
+	if tr.Opt == nil {
+		return fmt.Errorf("%w: no optimizer", ErrTrainer)
+	}
+	st, err := tr.Opt.State()
+	if err != nil {
+		return err
+	}
+	return checkpoint.Save(path, st, map[string]string{
 		metaEpoch: strconv.Itoa(tr.pos.Epoch), metaStep: strconv.Itoa(tr.pos.Step),
 	})
 }
@@ -182,100 +216,33 @@ func (tr *Trainer) Checkpoint(path string) error {
 // Resume loads a checkpoint written by Checkpoint: the optimizer's whole
 // state and the position, so that Run continues where the run stopped and
 // ends bitwise where an uninterrupted run would. A damaged checkpoint, or
-// one of another model, changes nothing.
+// one of another model, changes nothing. Errors name the file; a run that
+// may start afresh resumes with
+//
+//	if err := tr.Resume(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+//		return err
+//	}
 func (tr *Trainer) Resume(path string) error {
 	if err := tr.check(); err != nil {
 		return err
 	}
-	b, err := readFile(path)
+	st, meta, err := checkpoint.Load(path)
 	if err != nil {
 		return err
 	}
-	st, extra, err := DecodeCheckpoint(b)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	epoch, err1 := strconv.Atoi(extra[metaEpoch])
-	step, err2 := strconv.Atoi(extra[metaStep])
-	if err1 != nil || err2 != nil || epoch < 0 || step < 0 || step >= max(tr.StepsPerEpoch, 1) {
-		return fmt.Errorf("%w: %s: no trainer position that fits %d steps per epoch", ErrCheckpoint, path, tr.StepsPerEpoch)
+	epoch, err1 := strconv.Atoi(meta[metaEpoch])
+	step, err2 := strconv.Atoi(meta[metaStep])
+	if err1 != nil || err2 != nil || epoch < 0 || step < 0 || step >= tr.StepsPerEpoch || epoch > math.MaxInt/tr.StepsPerEpoch-1 {
+		return fmt.Errorf("%w: %s: no trainer position that fits %d steps per epoch (epoch %q, step %q)",
+			checkpoint.ErrCheckpoint, path, tr.StepsPerEpoch, meta[metaEpoch], meta[metaStep])
 	}
 	pos := Position{Epoch: epoch, Step: step}
 	if g := epoch*tr.StepsPerEpoch + step; tr.FetchEvery > 0 && g%tr.FetchEvery != 0 {
-		return fmt.Errorf("optim: checkpoint at step %d cannot resume bit for bit with FetchEvery %d", g, tr.FetchEvery)
+		return fmt.Errorf("%w: %s: checkpoint at step %d cannot resume bit for bit with FetchEvery %d", ErrTrainer, path, g, tr.FetchEvery)
 	}
 	if err := tr.Opt.LoadState(st); err != nil {
-		return err
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	tr.pos, tr.host = pos, nil
 	return nil
-}
-
-// StepContext is what an Objective sees of one step.
-type StepContext struct {
-	Epoch, Step int // within the epoch
-	GlobalStep  int // from the start of the run
-	tr          *Trainer
-}
-
-// Params32 returns the host copy of a float32 tensor's parameters as of
-// the last fetch (see Trainer.FetchEvery). Do not modify it.
-func (s *StepContext) Params32(name string) ([]float32, error) {
-	v, err := s.params(name)
-	if err != nil {
-		return nil, err
-	}
-	p, ok := v.([]float32)
-	if !ok {
-		return nil, fmt.Errorf("%w: tensor %q is not float32", ErrShape, name)
-	}
-	return p, nil
-}
-
-// Params64 is Params32 for a float64 tensor.
-func (s *StepContext) Params64(name string) ([]float64, error) {
-	v, err := s.params(name)
-	if err != nil {
-		return nil, err
-	}
-	p, ok := v.([]float64)
-	if !ok {
-		return nil, fmt.Errorf("%w: tensor %q is not float64", ErrShape, name)
-	}
-	return p, nil
-}
-
-func (s *StepContext) params(name string) (any, error) {
-	if s.tr.FetchEvery == 0 {
-		return nil, errors.New("optim: Trainer.FetchEvery is 0: no host copies (gather rows with Rows32/Rows64)")
-	}
-	v, ok := s.tr.host[name]
-	if !ok {
-		return nil, fmt.Errorf("%w %q", ErrUnknownTensor, name)
-	}
-	return v, nil
-}
-
-// Grad32 returns the staging slice for a float32 tensor's dense gradient
-// (see Adagrad.Grad32).
-func (s *StepContext) Grad32(name string) ([]float32, error) { return s.tr.Opt.Grad32(name) }
-
-// Grad64 returns the staging slice for a float64 tensor's dense gradient.
-func (s *StepContext) Grad64(name string) ([]float64, error) { return s.tr.Opt.Grad64(name) }
-
-// SetSparseGrad gives a tensor a row-sparse gradient (see
-// Adagrad.SetSparseGrad).
-func (s *StepContext) SetSparseGrad(name string, rows []int64, values any) error {
-	return s.tr.Opt.SetSparseGrad(name, rows, values)
-}
-
-// Rows32 gathers the current parameters of the named rows of a float32
-// tensor from the device (see Adagrad.ReadRows).
-func (s *StepContext) Rows32(name string, rows []int64, dst []float32) error {
-	return s.tr.Opt.ReadRows(name, rows, dst)
-}
-
-// Rows64 is Rows32 for a float64 tensor.
-func (s *StepContext) Rows64(name string, rows []int64, dst []float64) error {
-	return s.tr.Opt.ReadRows(name, rows, dst)
 }

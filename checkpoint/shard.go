@@ -1,0 +1,283 @@
+package checkpoint
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/adagrad-go/adagrad/optim"
+)
+
+// Part is one shard of a State: of every tensor, the elements [Lo, Hi) of
+// its parameters and of each of its states (the tensor viewed flat, in
+// row-major order). An optimizer whose state is sharded across processes
+// keeps one Part per process (rank); SaveShard writes it, and a manifest
+// (SaveManifest) ties the parts of one checkpoint together.
+type Part struct {
+	Index, Count int // this is part Index of Count (0 ≤ Index < Count)
+	Tensors      []PartTensor
+}
+
+// PartTensor is one tensor's share in a Part.
+type PartTensor struct {
+	Name   string
+	Shape  []int // the whole tensor's shape
+	Hyper  optim.Hyper
+	Step   int64
+	Lo, Hi int   // the elements held, of the whole tensor
+	Param  any   // Hi-Lo elements, []float32 or []float64
+	State  []any // the rule's states (see optim.TensorState), each Hi-Lo elements
+}
+
+// Layout returns the tensors of the whole model as a manifest lists them.
+func (p Part) Layout() []ManifestTensor {
+	out := make([]ManifestTensor, len(p.Tensors))
+	for i, t := range p.Tensors {
+		out[i] = ManifestTensor{Name: t.Name, DType: dtypeName(t.Param), Shape: slices.Clone(t.Shape)}
+	}
+	return out
+}
+
+// records returns the part's tensors as a file stores them: flat, Hi-Lo
+// elements each.
+func (p Part) records() []record {
+	recs := make([]record, len(p.Tensors))
+	for i, t := range p.Tensors {
+		recs[i] = record{name: t.Name, shape: []int{t.Hi - t.Lo}, hyper: t.Hyper, step: t.Step, param: t.Param, state: t.State}
+	}
+	return recs
+}
+
+// meta returns the part's place in the whole, as its file records it.
+func (p Part) meta() *shardMeta {
+	s := &shardMeta{Index: p.Index, Count: p.Count}
+	for _, t := range p.Tensors {
+		s.Shapes = append(s.Shapes, slices.Clone(t.Shape))
+		s.Ranges = append(s.Ranges, [2]int64{int64(t.Lo), int64(t.Hi)})
+	}
+	return s
+}
+
+// check checks the part on its own: its place, and every tensor's range
+// within its whole shape.
+func (p Part) check() error {
+	if p.Count < 1 || p.Index < 0 || p.Index >= p.Count {
+		return fail("part %d of %d", p.Index, p.Count)
+	}
+	for _, t := range p.Tensors {
+		n, ok := elements(t.Shape, math.MaxInt)
+		if !ok || t.Lo < 0 || t.Hi < t.Lo || int64(t.Hi) > n {
+			return fail("part %d: tensor %q of shape %v holds elements [%d,%d)", p.Index, t.Name, t.Shape, t.Lo, t.Hi)
+		}
+	}
+	for _, r := range p.records() {
+		if _, err := r.spec(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Split divides st into n parts: part r holds the elements
+// [r·len/n, (r+1)·len/n) of every tensor (rounded down), so that each
+// rank owns a contiguous slice of each tensor and the parts differ in size
+// by at most one element per tensor. The parts are views of st's slices:
+// nothing is copied.
+func Split(st optim.State, n int) ([]Part, error) {
+	if n < 1 {
+		return nil, fail("%d parts", n)
+	}
+	recs := wholeRecords(st)
+	seen := make(map[string]bool, len(recs))
+	for _, r := range recs {
+		if _, err := r.spec(); err != nil {
+			return nil, err
+		}
+		if seen[r.name] {
+			return nil, fail("two tensors named %q", r.name)
+		}
+		seen[r.name] = true
+	}
+	parts := make([]Part, n)
+	for p := range parts {
+		parts[p] = Part{Index: p, Count: n, Tensors: make([]PartTensor, len(st.Tensors))}
+		for i, ts := range st.Tensors {
+			l := int64(length(ts.Param))
+			lo, hi := int(int64(p)*l/int64(n)), int(int64(p+1)*l/int64(n))
+			pt := PartTensor{Name: ts.Name, Shape: slices.Clone(ts.Shape), Hyper: ts.Hyper, Step: ts.Step, Lo: lo, Hi: hi,
+				Param: sub(ts.Param, lo, hi)}
+			for _, s := range ts.State {
+				pt.State = append(pt.State, sub(s, lo, hi))
+			}
+			parts[p].Tensors[i] = pt
+		}
+	}
+	return parts, nil
+}
+
+// sub returns s[lo:hi] of a []float32 or []float64, its capacity cut to its
+// length.
+func sub(s any, lo, hi int) any {
+	if v, ok := s.([]float64); ok {
+		return v[lo:hi:hi]
+	}
+	return s.([]float32)[lo:hi:hi]
+}
+
+// Join puts the parts of a State back together, copying them into whole
+// tensors. The parts must be all Count of them, once each; agree on every
+// tensor's name, shape, dtype, hyperparameters and step; and their ranges
+// must tile each tensor exactly.
+func Join(parts []Part) (optim.State, error) {
+	if len(parts) == 0 {
+		return optim.State{}, fail("no parts")
+	}
+	count := parts[0].Count
+	have := make([]bool, max(count, 0))
+	for _, p := range parts {
+		if err := p.check(); err != nil {
+			return optim.State{}, err
+		}
+		if p.Count != count || len(p.Tensors) != len(parts[0].Tensors) {
+			return optim.State{}, fail("part %d of %d with %d tensors, part %d of %d with %d",
+				p.Index, p.Count, len(p.Tensors), parts[0].Index, count, len(parts[0].Tensors))
+		}
+		if have[p.Index] {
+			return optim.State{}, fail("part %d twice", p.Index)
+		}
+		have[p.Index] = true
+	}
+	if len(parts) != count {
+		return optim.State{}, fail("%d parts of %d", len(parts), count)
+	}
+	st := optim.State{Tensors: make([]optim.TensorState, len(parts[0].Tensors))}
+	for i, first := range parts[0].Tensors {
+		var ranges [][2]int64
+		for _, p := range parts {
+			t := p.Tensors[i]
+			if err := sameTensor(first, t); err != nil {
+				return optim.State{}, fmt.Errorf("%w: part %d: %w", ErrCheckpoint, p.Index, err)
+			}
+			ranges = append(ranges, [2]int64{int64(t.Lo), int64(t.Hi)})
+		}
+		n, _ := elements(first.Shape, math.MaxInt) // checked by p.check
+		if err := tile(first.Name, ranges, n); err != nil {
+			return optim.State{}, err
+		}
+		ts := optim.TensorState{Name: first.Name, Shape: slices.Clone(first.Shape), Hyper: first.Hyper, Step: first.Step,
+			Param: allocLike(first.Param, int(n))}
+		for _, s := range first.State {
+			ts.State = append(ts.State, allocLike(s, int(n)))
+		}
+		for _, p := range parts {
+			t := p.Tensors[i]
+			copyInto(ts.Param, t.Lo, t.Param)
+			for k, s := range t.State {
+				copyInto(ts.State[k], t.Lo, s)
+			}
+		}
+		st.Tensors[i] = ts
+	}
+	return st, nil
+}
+
+// sameTensor reports whether two parts' shares are of the same tensor.
+func sameTensor(a, b PartTensor) error {
+	switch {
+	case a.Name != b.Name:
+		return fmt.Errorf("tensor %q where another part has %q", b.Name, a.Name)
+	case !slices.Equal(a.Shape, b.Shape) || dtypeName(a.Param) != dtypeName(b.Param):
+		return fmt.Errorf("tensor %q is %s %v, in another part %s %v", a.Name, dtypeName(b.Param), b.Shape, dtypeName(a.Param), a.Shape)
+	case normalRule(a.Hyper) != normalRule(b.Hyper) || a.Step != b.Step:
+		return fmt.Errorf("tensor %q has other hyperparameters or step than in another part", a.Name)
+	}
+	return nil
+}
+
+// tile checks that element ranges cover [0, n) exactly, once.
+func tile(name string, ranges [][2]int64, n int64) error {
+	ranges = slices.Clone(ranges)
+	slices.SortFunc(ranges, func(a, b [2]int64) int {
+		if c := cmp.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a[1], b[1])
+	})
+	at := int64(0)
+	for _, r := range ranges {
+		if r[0] != at {
+			return fail("the parts of tensor %q overlap or leave a gap at element %d", name, at)
+		}
+		at = r[1]
+	}
+	if at != n {
+		return fail("the parts of tensor %q end at element %d of %d", name, at, n)
+	}
+	return nil
+}
+
+// allocLike returns a zeroed slice of s's type and n elements.
+func allocLike(s any, n int) any {
+	if _, ok := s.([]float64); ok {
+		return make([]float64, n)
+	}
+	return make([]float32, n)
+}
+
+// copyInto copies src into dst from element at on (same types).
+func copyInto(dst any, at int, src any) {
+	switch d := dst.(type) {
+	case []float32:
+		copy(d[at:], src.([]float32))
+	case []float64:
+		copy(d[at:], src.([]float64))
+	}
+}
+
+// shardMeta is a shard file's place in the whole: its "shard" metadata.
+type shardMeta struct {
+	Index  int        `json:"index"`
+	Count  int        `json:"count"`
+	Shapes [][]int    `json:"shapes"` // each tensor's whole shape
+	Ranges [][2]int64 `json:"ranges"` // the elements [lo, hi) of each tensor held here
+}
+
+// parseShard reads and checks the shard metadata of a file of n tensors.
+func parseShard(s string, n int) (*shardMeta, error) {
+	var m shardMeta
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fail("metadata %q: %v", metaShard, err)
+	}
+	if m.Count < 1 || m.Index < 0 || m.Index >= m.Count || len(m.Shapes) != n || len(m.Ranges) != n {
+		return nil, fail("metadata %q: part %d of %d with %d shapes and %d ranges for %d tensors",
+			metaShard, m.Index, m.Count, len(m.Shapes), len(m.Ranges), n)
+	}
+	for i, shape := range m.Shapes {
+		total, ok := elements(shape, math.MaxInt)
+		if r := m.Ranges[i]; !ok || shape == nil || r[0] < 0 || r[1] < r[0] || r[1] > total {
+			return nil, fail("metadata %q: elements [%d,%d) of a tensor of shape %v", metaShard, r[0], r[1], shape)
+		}
+	}
+	return &m, nil
+}
+
+// check reports whether tensor i, stored with shape stored, is the range
+// the shard metadata says.
+func (m *shardMeta) check(i int, name string, stored []int) error {
+	r := m.Ranges[i]
+	if len(stored) != 1 || int64(stored[0]) != r[1]-r[0] {
+		return fail("tensor %q of shape %v holds elements [%d,%d)", name, stored, r[0], r[1])
+	}
+	return nil
+}
+
+// equal reports whether two shard descriptions agree.
+func (m *shardMeta) equal(o *shardMeta) bool {
+	return m.Index == o.Index && m.Count == o.Count && slices.Equal(m.Ranges, o.Ranges) &&
+		slices.EqualFunc(m.Shapes, o.Shapes, slices.Equal)
+}

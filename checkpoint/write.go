@@ -1,0 +1,213 @@
+package checkpoint
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/optim"
+)
+
+// record is one tensor as a file stores it: a whole tensor of a State, or
+// one part's range of it (see Part).
+type record struct {
+	name  string
+	shape []int // as stored
+	hyper optim.Hyper
+	step  int64
+	param any
+	state []any
+}
+
+// dtypeName is the safetensors dtype of a []float32 or []float64.
+func dtypeName(s any) string {
+	if _, ok := s.([]float64); ok {
+		return "F64"
+	}
+	return "F32"
+}
+
+// spec checks a record and returns its rule's definition.
+func (r record) spec() (device.RuleSpec, error) {
+	if err := optim.CheckName(r.name); err != nil {
+		return device.RuleSpec{}, wrap(err)
+	}
+	if width(r.param) == 0 {
+		return device.RuleSpec{}, fail("tensor %q holds %T, not []float32 or []float64", r.name, r.param)
+	}
+	if n, ok := elements(r.shape, math.MaxInt64); !ok || n != int64(length(r.param)) {
+		return device.RuleSpec{}, fail("tensor %q has shape %v and %d elements", r.name, r.shape, length(r.param))
+	}
+	if err := r.hyper.Validate(); err != nil {
+		return device.RuleSpec{}, fmt.Errorf("%w: tensor %q: %w", ErrCheckpoint, r.name, err)
+	}
+	spec, ok := normalRule(r.hyper).Rule.Spec()
+	if !ok {
+		return device.RuleSpec{}, fail("tensor %q: unknown update rule %v", r.name, r.hyper.Rule)
+	}
+	if len(r.state) != len(spec.State) {
+		return device.RuleSpec{}, fail("tensor %q has %d states, its rule %v keeps %d", r.name, len(r.state), spec.Rule, len(spec.State))
+	}
+	for k, ss := range spec.State {
+		if ss.Per != device.PerElement {
+			return device.RuleSpec{}, fail("tensor %q: %v keeps its %s per row, which checkpoints do not store yet", r.name, spec.Rule, ss.Name)
+		}
+		if fmt.Sprintf("%T", r.state[k]) != fmt.Sprintf("%T", r.param) || length(r.state[k]) != length(r.param) {
+			return device.RuleSpec{}, fail("tensor %q: its %s is %d of %T, its parameters %d of %T",
+				r.name, ss.Name, length(r.state[k]), r.state[k], length(r.param), r.param)
+		}
+	}
+	if r.step < 0 {
+		return device.RuleSpec{}, fail("tensor %q has step %d", r.name, r.step)
+	}
+	return spec, nil
+}
+
+// checkMeta refuses caller metadata that the file cannot hold as given:
+// reserved keys, and strings that are not UTF-8 (JSON would alter them).
+func checkMeta(meta map[string]string) error {
+	for k, v := range meta {
+		if reservedMeta(k) {
+			return fail("metadata key %q is reserved", k)
+		}
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return fail("metadata %q is not valid UTF-8", k)
+		}
+	}
+	return nil
+}
+
+// encoder is a file ready to be written: its header, checksum included,
+// and its tensors in file order. Encoding hashes the tensors in place; it
+// copies none.
+type encoder struct {
+	head  []byte
+	items []any
+	sum   string // the checksum in the header
+}
+
+// encode lays out records as a file, with the caller's metadata and, for a
+// shard, its place in the whole.
+func encode(recs []record, meta map[string]string, shard *shardMeta) (*encoder, error) {
+	if err := checkMeta(meta); err != nil {
+		return nil, err
+	}
+	entries := make(map[string]entry, 3*len(recs))
+	e := &encoder{items: make([]any, 0, 3*len(recs))}
+	var off int64
+	add := func(name string, shape []int, data any) {
+		n := int64(length(data)) * width(data)
+		entries[name] = entry{DType: dtypeName(data), Shape: slices.Clone(shape), DataOffsets: [2]int64{off, off + n}}
+		e.items = append(e.items, data)
+		off += n
+	}
+	names := make([]string, len(recs))
+	steps := make([]int64, len(recs))
+	hypers := make([]optim.Hyper, len(recs))
+	seen := make(map[string]bool, len(recs))
+	for i, r := range recs {
+		spec, err := r.spec()
+		if err != nil {
+			return nil, err
+		}
+		if seen[r.name] {
+			return nil, fail("two tensors named %q", r.name)
+		}
+		seen[r.name] = true
+		names[i], steps[i], hypers[i] = r.name, r.step, r.hyper
+		add(r.name, r.shape, r.param)
+		for k, ss := range spec.State {
+			add(stateKey(i, ss.Name), r.shape, r.state[k])
+		}
+		add(stateKey(i, "step"), []int{}, []float32{float32(r.step)})
+	}
+	full := make(map[string]string, len(meta)+6)
+	for k, v := range meta {
+		full[k] = v
+	}
+	full[metaFormat] = Format
+	fields := map[string]any{metaParamGroups: paramGroups(hypers), metaNames: names, metaSteps: steps}
+	if shard != nil {
+		fields[metaShard] = shard
+	}
+	for k, v := range fields {
+		js, err := json.Marshal(v)
+		if err != nil { // cannot happen: hyperparameters were validated finite
+			return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+		}
+		full[k] = string(js)
+	}
+	h := headerHash(entries, full)
+	var buf buffer
+	for _, it := range e.items {
+		_ = eachChunk(it, &buf, func(b []byte) error { h.Write(b); return nil }) // a hash never fails
+	}
+	full[metaSum] = hex.EncodeToString(h.Sum(nil))
+	head, err := marshalHeader(entries, full)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	e.head, e.sum = head, full[metaSum]
+	return e, nil
+}
+
+// stateKey is the file's key of state key of parameter i, as PyTorch's
+// state_dict names it.
+func stateKey(i int, key string) string { return fmt.Sprintf("state.%d.%s", i, key) }
+
+// size is the number of bytes writeTo writes.
+func (e *encoder) size() int64 {
+	n := int64(len(e.head))
+	for _, it := range e.items {
+		n += int64(length(it)) * width(it)
+	}
+	return n
+}
+
+// writeTo writes the file: header, then every tensor's bytes, straight from
+// the tensors on little-endian hosts.
+func (e *encoder) writeTo(w io.Writer) error {
+	if _, err := w.Write(e.head); err != nil {
+		return err
+	}
+	var buf buffer
+	for _, it := range e.items {
+		if err := eachChunk(it, &buf, func(b []byte) error {
+			_, err := w.Write(b)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wholeRecords returns the records of a State's tensors.
+func wholeRecords(st optim.State) []record {
+	recs := make([]record, len(st.Tensors))
+	for i, ts := range st.Tensors {
+		recs[i] = record{name: ts.Name, shape: ts.Shape, hyper: ts.Hyper, step: ts.Step, param: ts.Param, state: ts.State}
+	}
+	return recs
+}
+
+// Write writes st as a checkpoint, with the caller's metadata (any keys but
+// the reserved ones: format, param_groups, names, steps, sha256, shard)
+// stored alongside. The state is checked, and its checksum computed over
+// the tensors in place, before the first byte is written; the tensors are
+// then written straight from their slices. Beyond st, Write allocates a
+// small constant plus the header. It returns an ErrCheckpoint error for a
+// State that cannot be stored (for example a reserved or duplicate name,
+// see optim.CheckName, or a length that does not match the shape).
+func Write(w io.Writer, st optim.State, meta map[string]string) error {
+	e, err := encode(wholeRecords(st), meta, nil)
+	if err != nil {
+		return err
+	}
+	return e.writeTo(w)
+}

@@ -27,6 +27,7 @@ var (
 // New returns a CPU backend.
 func New() *Backend { return &Backend{caps: capabilities()} }
 
+// String names the backend, its threads and its vector kernels.
 func (c *Backend) String() string {
 	if SIMD() != "" {
 		return fmt.Sprintf("cpu (%d threads, %s)", runtime.GOMAXPROCS(0), SIMD())

@@ -5,6 +5,7 @@ import "fmt"
 // DType is the element type of a buffer.
 type DType int
 
+// The element types. Parameters and their state are Float32 or Float64.
 const (
 	Float32 DType = iota + 1
 	Float64
@@ -28,6 +29,7 @@ func (d DType) Size() int {
 	return 0
 }
 
+// String names the type as PyTorch and NumPy do: "float32", "bfloat16".
 func (d DType) String() string {
 	switch d {
 	case Float32:

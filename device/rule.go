@@ -109,6 +109,7 @@ func (r Rule) Spec() (RuleSpec, bool) {
 	return s, ok
 }
 
+// String is the rule's name, as RuleSpec.Name and RuleNamed have it.
 func (r Rule) String() string {
 	if s, ok := ruleSpecs[r]; ok {
 		return s.Name

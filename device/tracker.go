@@ -25,8 +25,11 @@ type BufferHeader struct {
 	owner *Tracker
 }
 
+// DType is the buffer's element type.
 func (h *BufferHeader) DType() DType { return h.dt }
-func (h *BufferHeader) Len() int     { return h.n }
+
+// Len is the buffer's length in elements.
+func (h *BufferHeader) Len() int { return h.n }
 
 // Bytes is the buffer's size in bytes.
 func (h *BufferHeader) Bytes() int64 { return int64(h.n) * int64(h.dt.Size()) }

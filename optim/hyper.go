@@ -78,14 +78,39 @@ func (h Hyper) stepLR(t int64) float64 {
 // defaults (for New) or of the optimizer's settings (for a Param).
 type Option func(*Hyper)
 
-func LR(v float64) Option          { return func(h *Hyper) { h.LR = v } }
-func Eps(v float64) Option         { return func(h *Hyper) { h.Eps = v } }
-func LRDecay(v float64) Option     { return func(h *Hyper) { h.LRDecay = v } }
+// LR sets the learning rate (default 0.01; PyTorch's lr). It must be
+// finite and not negative, also in the tensor's dtype.
+func LR(v float64) Option { return func(h *Hyper) { h.LR = v } }
+
+// Eps sets the term that keeps the denominator from zero (default 1e-8;
+// PyTorch's eps defaults to 1e-10). Where it goes depends on the rule:
+// outside the square root for device.Adagrad, inside for
+// device.AdagradEpsInside.
+func Eps(v float64) Option { return func(h *Hyper) { h.Eps = v } }
+
+// LRDecay makes step t use lr / (1 + (t-1)·LRDecay), t counted per tensor
+// from 1 (PyTorch's lr_decay; default 0).
+func LRDecay(v float64) Option { return func(h *Hyper) { h.LRDecay = v } }
+
+// WeightDecay adds WeightDecay·param to the gradient before the update, an
+// L2 penalty (PyTorch's weight_decay; default 0). Row-sparse gradients
+// refuse it, as PyTorch does.
 func WeightDecay(v float64) Option { return func(h *Hyper) { h.WeightDecay = v } }
+
+// InitialAccumulatorValue is the accumulator's starting value (PyTorch's
+// initial_accumulator_value; default 0).
 func InitialAccumulatorValue(v float64) Option {
 	return func(h *Hyper) { h.InitialAccumulatorValue = v }
 }
-func Maximize(v bool) Option      { return func(h *Hyper) { h.Maximize = v } }
+
+// Maximize ascends the objective instead of descending it: the gradient's
+// sign is flipped first (PyTorch's maximize).
+func Maximize(v bool) Option { return func(h *Hyper) { h.Maximize = v } }
+
+// SkipNonFinite makes Step refuse, with ErrNonFinite and no change at all,
+// a gradient that holds NaN or ±Inf as the device would receive it (after
+// narrowing to half precision, after summing duplicate rows). Off by
+// default: as in PyTorch, they then propagate into the parameters.
 func SkipNonFinite(v bool) Option { return func(h *Hyper) { h.SkipNonFinite = v } }
 
 // UpdateRule chooses the update rule (see device.Rule), for example

@@ -71,6 +71,8 @@ type TorchParam struct {
 // Rows and Width view the parameter as rows of the trailing dimensions, as
 // PyTorch's sparse gradients do.
 func (p TorchParam) Rows() int { return p.Shape[0] }
+
+// Width is the number of elements of one row (see Rows).
 func (p TorchParam) Width() int {
 	if len(p.Shape) == 0 {
 		return 1

@@ -1,0 +1,110 @@
+//go:build mpi
+
+package mpi_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/adagrad-go/adagrad/collective"
+	"github.com/adagrad-go/adagrad/collective/collectivetest"
+	"github.com/adagrad-go/adagrad/collective/mpi"
+	"github.com/adagrad-go/adagrad/internal/mpirun"
+)
+
+// world is this rank's MPI world when the test binary runs under mpirun
+// (launched by the TestUnderMpirun tests); nil otherwise.
+var world *mpi.Comm
+
+func TestMain(m *testing.M) {
+	if !mpirun.Launched() {
+		os.Exit(m.Run())
+	}
+	var err error
+	if world, err = mpi.Open(mpi.Options{Timeout: timeout()}); err != nil {
+		fmt.Fprintln(os.Stderr, "opening the MPI world:", err)
+		os.Exit(2)
+	}
+	code := m.Run()
+	if err := world.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "closing the MPI world:", err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// timeout is the ranks' timeout: short, so that a broken test ends soon,
+// or as the launching test sets it.
+func timeout() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("ADAGRAD_TEST_TIMEOUT")); err == nil {
+		return d
+	}
+	return time.Minute
+}
+
+func needWorld(t *testing.T) *mpi.Comm {
+	t.Helper()
+	if world == nil {
+		t.Skip("runs on the ranks that TestUnderMpirun launches")
+	}
+	return world
+}
+
+// TestUnderMpirun runs the rank tests on 1, 2 and 3 ranks.
+func TestUnderMpirun(t *testing.T) {
+	for _, np := range []int{1, 2, 3} {
+		t.Run(fmt.Sprint(np), func(t *testing.T) { mpirun.Test(t, np, "^TestRank") })
+	}
+}
+
+// TestRankSuite is the conformance suite, on MPI's world and on a
+// communicator that cuts messages into chunks of a few kilobytes (as
+// transfers of 2³¹ bytes or more are cut).
+func TestRankSuite(t *testing.T) {
+	w := needWorld(t)
+	collectivetest.Run(t, w)
+	small, err := mpi.Open(mpi.Options{Timeout: timeout(), MaxMessage: 4093})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
+	t.Run("SmallMessages", func(t *testing.T) { collectivetest.Run(t, small) })
+}
+
+// TestRankSizeMismatch: a peer that sends more, or less, than a rank
+// expects makes that rank's call fail with collective.ErrSize; the Comm is
+// then broken, but still closes.
+func TestRankSizeMismatch(t *testing.T) {
+	w := needWorld(t)
+	if w.Size() < 2 {
+		t.Skip("needs 2 ranks")
+	}
+	for _, extra := range []int{1, -1} {
+		c, err := mpi.Open(mpi.Options{Timeout: timeout()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := w.Size()
+		send, recv := make([][]byte, n), make([][]byte, n)
+		for r := range n {
+			send[r], recv[r] = make([]byte, 10), make([]byte, 10)
+		}
+		if w.Rank() == 0 {
+			recv[1] = make([]byte, 10-extra)
+		}
+		err = c.AllToAll(send, recv)
+		switch {
+		case w.Rank() == 0 && !errors.Is(err, collective.ErrSize):
+			t.Errorf("rank 1 sends %+d bytes more than rank 0 expects: %v, want ErrSize", extra, err)
+		case w.Rank() != 0 && err != nil:
+			t.Errorf("rank %d: %v", w.Rank(), err)
+		}
+		t.Logf("rank %d, %+d bytes: %v", w.Rank(), extra, err)
+		if err := c.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ package mpi
 #cgo pkg-config: ompi
 #include <mpi.h>
 #include <sched.h>
+#include <time.h>
 #include <stdlib.h>
 
 // Open MPI's handles are macros over addresses of its globals, which cgo
@@ -40,8 +41,10 @@ static int adg_dup(MPI_Comm *out, int *rank, int *size) {
 
 // adg_wait polls the requests until all are done (*outcome = 0), the
 // timeout in seconds passes (1; none when timeout <= 0) or *stop becomes
-// nonzero (2), yielding the CPU between polls: with more ranks than cores a
-// spinning rank would starve the peer it waits for.
+// nonzero (2). It spins for the first millisecond, yielding the CPU between
+// polls (with more ranks than cores a spinning rank would starve the peer
+// it waits for), then naps 50 µs between polls, so that a rank that waits
+// long (for a peer writing a checkpoint) does not burn a core.
 static int adg_wait(int n, MPI_Request *reqs, MPI_Status *st, double timeout, int *stop, int *outcome) {
 	double t0 = MPI_Wtime();
 	for (;;) {
@@ -50,8 +53,11 @@ static int adg_wait(int n, MPI_Request *reqs, MPI_Status *st, double timeout, in
 		if (rc != MPI_SUCCESS) return rc;
 		if (flag) { *outcome = 0; return MPI_SUCCESS; }
 		if (__atomic_load_n(stop, __ATOMIC_RELAXED)) { *outcome = 2; return MPI_SUCCESS; }
-		if (timeout > 0 && MPI_Wtime() - t0 > timeout) { *outcome = 1; return MPI_SUCCESS; }
-		sched_yield();
+		double waited = MPI_Wtime() - t0;
+		if (timeout > 0 && waited > timeout) { *outcome = 1; return MPI_SUCCESS; }
+		if (waited < 1e-3) { sched_yield(); continue; }
+		struct timespec ts = {0, 50000};
+		nanosleep(&ts, NULL);
 	}
 }
 

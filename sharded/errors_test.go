@@ -13,12 +13,39 @@ import (
 	"github.com/adagrad-go/adagrad/sharded"
 )
 
-// onRanks runs f on every rank of an in-process world of n, each with a
-// sharded optimizer over the shared model (Defaults), and returns the
-// ranks' errors.
-func onRanks(t *testing.T, n int, f func(c collective.Comm, opt *sharded.Adagrad) error) error {
-	t.Helper()
-	return collectivetest.OnEveryRank(inProcess(t, n), func(c collective.Comm) error {
+// rankCheck is a check of how the ranks agree, run on every rank of a
+// world of at least min ranks (in-process here, under mpirun in
+// mpi_test.go).
+type rankCheck struct {
+	name string
+	min  int
+	run  func(c collective.Comm) error
+}
+
+func rankChecks() []rankCheck {
+	return []rankCheck{
+		{"MixedGradients", 2, withOptimizer(mixedGradients)},
+		{"OneRankWrong", 2, withOptimizer(oneRankWrong)},
+		{"NewAgrees", 3, newAgrees},
+		{"NonFiniteAlike", 2, nonFiniteAlike},
+		{"LoadStateChecks", 2, withOptimizer(loadStateChecks)},
+	}
+}
+
+func TestRankChecks(t *testing.T) {
+	for _, ch := range rankChecks() {
+		t.Run(ch.name, func(t *testing.T) {
+			if err := collectivetest.OnEveryRank(inProcess(t, 3), ch.run); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// withOptimizer runs f with a sharded optimizer over the shared model
+// (Defaults).
+func withOptimizer(f func(c collective.Comm, opt *sharded.Adagrad) error) func(c collective.Comm) error {
+	return func(c collective.Comm) error {
 		dev := cpu.New()
 		defer dev.Close()
 		opt, err := sharded.New(c, dev, params(scenarios()[0], 1))
@@ -27,86 +54,76 @@ func onRanks(t *testing.T, n int, f func(c collective.Comm, opt *sharded.Adagrad
 		}
 		defer opt.Close()
 		return f(c, opt)
-	})
+	}
 }
 
-// TestMixedGradients: dense on one rank and sparse on another is refused
+// mixedGradients: dense on one rank and sparse on another is refused
 // alike on every rank, changes nothing, and leaves the gradients pending.
-func TestMixedGradients(t *testing.T) {
-	err := onRanks(t, 3, func(c collective.Comm, opt *sharded.Adagrad) error {
-		if c.Rank() == 1 {
-			if err := opt.SetSparseGrad("b32", []int64{2}, []float32{1}); err != nil {
-				return err
-			}
-		} else if err := opt.SetGrad("b32", make([]float32, 6)); err != nil {
+func mixedGradients(c collective.Comm, opt *sharded.Adagrad) error {
+	if c.Rank() == 1 {
+		if err := opt.SetSparseGrad("b32", []int64{2}, []float32{1}); err != nil {
 			return err
 		}
-		before, err := opt.State()
-		if err != nil {
-			return err
-		}
-		if err := opt.Step(); !errors.Is(err, sharded.ErrMixedGradients) {
-			return fmt.Errorf("Step = %v, want ErrMixedGradients", err)
-		}
-		after, err := opt.State()
-		if err != nil {
-			return err
-		}
-		if err := sameState(after, before); err != nil {
-			return fmt.Errorf("a refused step changed the state: %w", err)
-		}
-		// Rank 1 replaces its gradient by a dense one: the step goes on.
-		if c.Rank() == 1 {
-			if err := opt.SetGrad("b32", make([]float32, 6)); err != nil {
-				return err
-			}
-		}
-		if err := opt.Step(); err != nil {
-			return err
-		}
-		if step := opt.Tensors()[2].Step; step != 1 {
-			return fmt.Errorf("b32 at step %d, want 1", step)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Error(err)
+	} else if err := opt.SetGrad("b32", make([]float32, 6)); err != nil {
+		return err
 	}
+	before, err := opt.State()
+	if err != nil {
+		return err
+	}
+	if err := opt.Step(); !errors.Is(err, sharded.ErrMixedGradients) {
+		return fmt.Errorf("Step = %v, want ErrMixedGradients", err)
+	}
+	after, err := opt.State()
+	if err != nil {
+		return err
+	}
+	if err := sameState(after, before); err != nil {
+		return fmt.Errorf("a refused step changed the state: %w", err)
+	}
+	// Rank 1 replaces its gradient by a dense one: the step goes on.
+	if c.Rank() == 1 {
+		if err := opt.SetGrad("b32", make([]float32, 6)); err != nil {
+			return err
+		}
+	}
+	if err := opt.Step(); err != nil {
+		return err
+	}
+	if step := opt.Tensors()[2].Step; step != 1 {
+		return fmt.Errorf("b32 at step %d, want 1", step)
+	}
+	return nil
 }
 
-// TestOneRankWrong: a rank whose arguments are wrong fails after taking its
+// oneRankWrong: a rank whose arguments are wrong fails after taking its
 // part; the others finish.
-func TestOneRankWrong(t *testing.T) {
-	err := onRanks(t, 3, func(c collective.Comm, opt *sharded.Adagrad) error {
-		// Read: rank 1's destination is too short.
-		dst := make([]float64, 20)
-		if c.Rank() == 1 {
-			dst = dst[:19]
-		}
-		err := opt.Read("w64", dst)
-		if (c.Rank() == 1) != errors.Is(err, optim.ErrShape) || (c.Rank() != 1 && err != nil) {
-			return fmt.Errorf("Read: %v", err)
-		}
-		// ReadRows: rank 0 asks for a row that does not exist.
-		rows := []int64{1, 4}
-		if c.Rank() == 0 {
-			rows[1] = 13
-		}
-		err = opt.ReadRows("emb32", rows, make([]float32, 6))
-		if (c.Rank() == 0) != errors.Is(err, optim.ErrIndex) || (c.Rank() != 0 && err != nil) {
-			return fmt.Errorf("ReadRows: %v", err)
-		}
-		// Then everything goes on.
-		return opt.Read("w64", make([]float64, 20))
-	})
-	if err != nil {
-		t.Error(err)
+func oneRankWrong(c collective.Comm, opt *sharded.Adagrad) error {
+	// Read: rank 1's destination is too short.
+	dst := make([]float64, 20)
+	if c.Rank() == 1 {
+		dst = dst[:19]
 	}
+	err := opt.Read("w64", dst)
+	if (c.Rank() == 1) != errors.Is(err, optim.ErrShape) || (c.Rank() != 1 && err != nil) {
+		return fmt.Errorf("Read: %v", err)
+	}
+	// ReadRows: rank 0 asks for a row that does not exist.
+	rows := []int64{1, 4}
+	if c.Rank() == 0 {
+		rows[1] = 13
+	}
+	err = opt.ReadRows("emb32", rows, make([]float32, 6))
+	if (c.Rank() == 0) != errors.Is(err, optim.ErrIndex) || (c.Rank() != 0 && err != nil) {
+		return fmt.Errorf("ReadRows: %v", err)
+	}
+	// Then everything goes on.
+	return opt.Read("w64", make([]float64, 20))
 }
 
-// TestNewAgrees: a rank that cannot build its part, or ranks given other
+// newAgrees: a rank that cannot build its part, or ranks given other
 // models, make New fail on every rank.
-func TestNewAgrees(t *testing.T) {
+func newAgrees(c collective.Comm) error {
 	build := func(c collective.Comm, change func(rank int, ps []optim.Param)) error {
 		dev := cpu.New()
 		defer dev.Close()
@@ -118,95 +135,75 @@ func TestNewAgrees(t *testing.T) {
 		}
 		return err
 	}
-	var errs [3]error
-	collectivetest.OnEveryRank(inProcess(t, 3), func(c collective.Comm) error {
-		errs[c.Rank()] = build(c, func(rank int, ps []optim.Param) {
-			if rank == 2 {
-				ps[1].Options = []optim.Option{optim.LR(-1)}
-			}
-		})
-		return nil
-	})
-	if !errors.Is(errs[2], device.ErrHyper) || errors.Is(errs[2], sharded.ErrPeer) {
-		t.Errorf("rank 2 given a bad learning rate: %v, want its own ErrHyper", errs[2])
-	}
-	for _, err := range errs[:2] {
-		if !errors.Is(err, sharded.ErrPeer) || !errors.Is(err, device.ErrHyper) {
-			t.Errorf("the other ranks: %v, want ErrPeer wrapping ErrHyper", err)
+	err := build(c, func(rank int, ps []optim.Param) {
+		if rank == 2 {
+			ps[1].Options = []optim.Option{optim.LR(-1)}
 		}
-	}
-	collectivetest.OnEveryRank(inProcess(t, 3), func(c collective.Comm) error {
-		errs[c.Rank()] = build(c, func(rank int, ps []optim.Param) {
-			if rank == 1 {
-				ps[0].Options = []optim.Option{optim.LR(0.5)}
-			}
-		})
-		return nil
 	})
-	for r, err := range errs {
-		if !errors.Is(err, sharded.ErrMismatch) {
-			t.Errorf("rank 1 given another learning rate: rank %d: %v, want ErrMismatch", r, err)
-		}
+	switch {
+	case c.Rank() == 2 && (!errors.Is(err, device.ErrHyper) || errors.Is(err, sharded.ErrPeer)):
+		return fmt.Errorf("given a bad learning rate: %v, want its own ErrHyper", err)
+	case c.Rank() != 2 && (!errors.Is(err, sharded.ErrPeer) || !errors.Is(err, device.ErrHyper)):
+		return fmt.Errorf("rank 2 given a bad learning rate: %v, want ErrPeer wrapping ErrHyper", err)
 	}
+	err = build(c, func(rank int, ps []optim.Param) {
+		if rank == 1 {
+			ps[0].Options = []optim.Option{optim.LR(0.5)}
+		}
+	})
+	if !errors.Is(err, sharded.ErrMismatch) {
+		return fmt.Errorf("rank 1 given another learning rate: %v, want ErrMismatch", err)
+	}
+	return nil
 }
 
-// TestNonFiniteAlike: the rank that finds a NaN and the others return
+// nonFiniteAlike: the rank that finds an Inf and the others return
 // errors that errors.Is matches to optim.ErrNonFinite.
-func TestNonFiniteAlike(t *testing.T) {
-	err := collectivetest.OnEveryRank(inProcess(t, 2), func(c collective.Comm) error {
-		dev := cpu.New()
-		defer dev.Close()
-		opt, err := sharded.New(c, dev, params(scenarios()[0], 1), optim.SkipNonFinite(true))
-		if err != nil {
-			return err
-		}
-		defer opt.Close()
-		g := make([]float64, 20)
-		g[19] = 1e308 // the sum overflows to +Inf, in a row rank 1 owns
-		if err := opt.SetGrad("w64", g); err != nil {
-			return err
-		}
-		err = opt.Step()
-		if !errors.Is(err, optim.ErrNonFinite) {
-			return fmt.Errorf("Step = %v, want ErrNonFinite", err)
-		}
-		if c.Rank() == 0 && !errors.Is(err, sharded.ErrPeer) {
-			return fmt.Errorf("rank 0 (which owns no bad row): %v, want ErrPeer too", err)
-		}
-		return nil
-	})
+func nonFiniteAlike(c collective.Comm) error {
+	dev := cpu.New()
+	defer dev.Close()
+	opt, err := sharded.New(c, dev, params(scenarios()[0], 1), optim.SkipNonFinite(true))
 	if err != nil {
-		t.Error(err)
+		return err
 	}
+	defer opt.Close()
+	g := make([]float64, 20)
+	g[19] = 1e308 // the sum overflows to +Inf, in a row the last rank owns
+	if err := opt.SetGrad("w64", g); err != nil {
+		return err
+	}
+	err = opt.Step()
+	if !errors.Is(err, optim.ErrNonFinite) {
+		return fmt.Errorf("Step = %v, want ErrNonFinite", err)
+	}
+	if c.Rank() != c.Size()-1 && !errors.Is(err, sharded.ErrPeer) {
+		return fmt.Errorf("a rank that owns no bad row: %v, want ErrPeer too", err)
+	}
+	return nil
 }
 
-// TestLoadStateChecks: a state of another model is refused on every rank;
+// loadStateChecks: a state of another model is refused on every rank;
 // ranks given states that differ find out.
-func TestLoadStateChecks(t *testing.T) {
-	err := onRanks(t, 2, func(c collective.Comm, opt *sharded.Adagrad) error {
-		st, err := opt.State()
-		if err != nil {
-			return err
-		}
-		bad := st
-		bad.Tensors = append([]optim.TensorState(nil), st.Tensors...)
-		bad.Tensors[1].Param = make([]float64, 19)
-		if err := opt.LoadState(bad); !errors.Is(err, optim.ErrShape) {
-			return fmt.Errorf("short parameter: %v, want ErrShape", err)
-		}
-		other := st
-		other.Tensors = append([]optim.TensorState(nil), st.Tensors...)
-		if c.Rank() == 1 {
-			other.Tensors[0].Step = 7
-		}
-		if err := opt.LoadState(other); !errors.Is(err, sharded.ErrMismatch) {
-			return fmt.Errorf("ranks given other states: %v, want ErrMismatch", err)
-		}
-		return opt.LoadState(st)
-	})
+func loadStateChecks(c collective.Comm, opt *sharded.Adagrad) error {
+	st, err := opt.State()
 	if err != nil {
-		t.Error(err)
+		return err
 	}
+	bad := st
+	bad.Tensors = append([]optim.TensorState(nil), st.Tensors...)
+	bad.Tensors[1].Param = make([]float64, 19)
+	if err := opt.LoadState(bad); !errors.Is(err, optim.ErrShape) {
+		return fmt.Errorf("short parameter: %v, want ErrShape", err)
+	}
+	other := st
+	other.Tensors = append([]optim.TensorState(nil), st.Tensors...)
+	if c.Rank() == 1 {
+		other.Tensors[0].Step = 7
+	}
+	if err := opt.LoadState(other); !errors.Is(err, sharded.ErrMismatch) {
+		return fmt.Errorf("ranks given other states: %v, want ErrMismatch", err)
+	}
+	return opt.LoadState(st)
 }
 
 // TestLocalErrors: what optim refuses, the sharded optimizer refuses with

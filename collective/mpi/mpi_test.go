@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/adagrad-go/adagrad/collective"
 	"github.com/adagrad-go/adagrad/collective/collectivetest"
@@ -20,29 +19,10 @@ import (
 var world *mpi.Comm
 
 func TestMain(m *testing.M) {
-	if !mpirun.Launched() {
-		os.Exit(m.Run())
-	}
-	var err error
-	if world, err = mpi.Open(mpi.Options{Timeout: timeout()}); err != nil {
-		fmt.Fprintln(os.Stderr, "opening the MPI world:", err)
-		os.Exit(2)
-	}
-	code := m.Run()
-	if err := world.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "closing the MPI world:", err)
-		code = 1
-	}
-	os.Exit(code)
-}
-
-// timeout is the ranks' timeout: short, so that a broken test ends soon,
-// or as the launching test sets it.
-func timeout() time.Duration {
-	if d, err := time.ParseDuration(os.Getenv("ADAGRAD_TEST_TIMEOUT")); err == nil {
-		return d
-	}
-	return time.Minute
+	os.Exit(mpirun.Main(m, func() (err error) {
+		world, err = mpi.Open(mpi.Options{Timeout: mpirun.Timeout()})
+		return err
+	}, func() error { return world.Close() }))
 }
 
 func needWorld(t *testing.T) *mpi.Comm {
@@ -66,7 +46,7 @@ func TestUnderMpirun(t *testing.T) {
 func TestRankSuite(t *testing.T) {
 	w := needWorld(t)
 	collectivetest.Run(t, w)
-	small, err := mpi.Open(mpi.Options{Timeout: timeout(), MaxMessage: 4093})
+	small, err := mpi.Open(mpi.Options{Timeout: mpirun.Timeout(), MaxMessage: 4093})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +63,7 @@ func TestRankSizeMismatch(t *testing.T) {
 		t.Skip("needs 2 ranks")
 	}
 	for _, extra := range []int{1, -1} {
-		c, err := mpi.Open(mpi.Options{Timeout: timeout()})
+		c, err := mpi.Open(mpi.Options{Timeout: mpirun.Timeout()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -96,3 +96,32 @@ func Test(t *testing.T, np int, pattern string, env ...string) {
 func indent(s string) string {
 	return "\t" + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n\t")
 }
+
+// Main is TestMain for a package whose tests run under mpirun: in a rank
+// it opens the world before the tests and closes it after (a rank must
+// finalise MPI to exit cleanly); elsewhere it runs the tests as usual (the
+// launching ones). It returns the exit code.
+func Main(m *testing.M, open func() error, close func() error) int {
+	if !Launched() {
+		return m.Run()
+	}
+	if err := open(); err != nil {
+		fmt.Fprintln(os.Stderr, "opening the MPI world:", err)
+		return 2
+	}
+	code := m.Run()
+	if err := close(); err != nil {
+		fmt.Fprintln(os.Stderr, "closing the MPI world:", err)
+		code = 1
+	}
+	return code
+}
+
+// Timeout is the ranks' timeout in tests: short, so that a broken test
+// ends soon, or as $ADAGRAD_TEST_TIMEOUT says (a launching test sets it).
+func Timeout() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("ADAGRAD_TEST_TIMEOUT")); err == nil {
+		return d
+	}
+	return time.Minute
+}

@@ -41,10 +41,11 @@ static int adg_dup(MPI_Comm *out, int *rank, int *size) {
 
 // adg_wait polls the requests until all are done (*outcome = 0), the
 // timeout in seconds passes (1; none when timeout <= 0) or *stop becomes
-// nonzero (2). It spins for the first millisecond, yielding the CPU between
+// nonzero (2). It spins for the first 10 ms, yielding the CPU between
 // polls (with more ranks than cores a spinning rank would starve the peer
-// it waits for), then naps 50 µs between polls, so that a rank that waits
-// long (for a peer writing a checkpoint) does not burn a core.
+// it waits for), as Open MPI's own waits do; then it naps 50 µs between
+// polls, so that a rank that waits long (for a peer writing a checkpoint)
+// does not burn a core.
 static int adg_wait(int n, MPI_Request *reqs, MPI_Status *st, double timeout, int *stop, int *outcome) {
 	double t0 = MPI_Wtime();
 	for (;;) {
@@ -55,7 +56,7 @@ static int adg_wait(int n, MPI_Request *reqs, MPI_Status *st, double timeout, in
 		if (__atomic_load_n(stop, __ATOMIC_RELAXED)) { *outcome = 2; return MPI_SUCCESS; }
 		double waited = MPI_Wtime() - t0;
 		if (timeout > 0 && waited > timeout) { *outcome = 1; return MPI_SUCCESS; }
-		if (waited < 1e-3) { sched_yield(); continue; }
+		if (waited < 1e-2) { sched_yield(); continue; }
 		struct timespec ts = {0, 50000};
 		nanosleep(&ts, NULL);
 	}

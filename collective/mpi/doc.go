@@ -27,17 +27,21 @@
 // Faults. The communicator returns errors (MPI_ERRORS_RETURN) instead of
 // ending the job, and they come back as *Error, wrapping the MPI error code
 // and its text. Waits poll (MPI_Testall, yielding the CPU between polls as
-// Open MPI does when oversubscribed) so that they end at Options.Timeout
-// with collective.ErrTimeout naming the ranks not heard from, or at
-// Interrupt. What ends a job when a rank dies is the launcher: mpirun sees
-// a rank exit non-zero or on a signal, prints which, and sends SIGTERM (then,
-// a second later, SIGKILL) to every other rank. A program that wants its
-// other ranks to say so calls Interrupt from a SIGTERM handler (see
+// Open MPI does when oversubscribed, and napping 50 µs between polls after
+// the first 10 ms) so that they end at Options.Timeout with
+// collective.ErrTimeout naming the ranks not heard from, or at Interrupt.
+//
+// What ends a job when a rank dies is the launcher: Open MPI's mpirun sees
+// a rank exit non-zero or on a signal, prints which, and sends the other
+// ranks SIGCONT, then SIGTERM, then SIGKILL, odls_base_sigkill_timeout
+// seconds apart (1 by default; OMPI_MCA_odls_base_sigkill_timeout=3 gives
+// a loaded machine more time). A program that wants its other ranks to say
+// why they stop calls Interrupt from a SIGTERM handler (see
 // collective.Interrupter): their blocked calls then return an error, which
 // they print before exiting. A rank that hangs without dying is caught by
-// the timeout instead. After a failure the communicator is not freed and
-// MPI is not finalised (either could wait for the dead rank): the process
-// exits without it, and mpirun ends the job.
+// the others' timeout instead. After a failure with messages in flight the
+// communicator is not freed and MPI is not finalised (either could wait for
+// the dead rank): the process exits without it, and mpirun ends the job.
 //
 // This file is untagged on purpose: an untagged build of the module must
 // compile with no MPI installed. Without the tag nothing registers, and

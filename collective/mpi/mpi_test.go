@@ -88,3 +88,44 @@ func TestRankSizeMismatch(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeUnderMpirun sends more than 2³¹−1 bytes between two ranks with
+// the default message limit, so that a transfer is cut into messages whose
+// counts fit MPI's C int. It needs about 9 GB of memory and a few seconds:
+// it runs when ADAGRAD_MPI_LARGE=1.
+func TestLargeUnderMpirun(t *testing.T) {
+	if os.Getenv("ADAGRAD_MPI_LARGE") != "1" {
+		t.Skip("set ADAGRAD_MPI_LARGE=1 (needs about 9 GB)")
+	}
+	mpirun.Test(t, 2, "^TestLargeRank$", "ADAGRAD_MPI_LARGE=1")
+}
+
+func TestLargeRank(t *testing.T) {
+	w := needWorld(t)
+	if os.Getenv("ADAGRAD_MPI_LARGE") != "1" || w.Size() != 2 {
+		t.Skip("launched by TestLargeUnderMpirun")
+	}
+	const n = 1<<31 + 13
+	me, peer := w.Rank(), 1-w.Rank()
+	send := make([]byte, n)
+	for i := 0; i < n; i += 4093 {
+		send[i] = byte(me*7 + i)
+	}
+	send[n-1] = byte(me + 100)
+	bufs := [][]byte{nil, nil}
+	bufs[peer] = make([]byte, n)
+	out := [][]byte{nil, nil}
+	out[peer] = send
+	if err := w.AllToAll(out, bufs); err != nil {
+		t.Fatal(err)
+	}
+	got := bufs[peer]
+	for i := 0; i < n; i += 4093 {
+		if got[i] != byte(peer*7+i) {
+			t.Fatalf("byte %d: %d, want %d", i, got[i], byte(peer*7+i))
+		}
+	}
+	if got[n-1] != byte(peer+100) {
+		t.Fatalf("last byte %d, want %d", got[n-1], peer+100)
+	}
+}

@@ -14,7 +14,7 @@ import "fmt"
 //
 // scratch, when it holds at least (Size()-1)·counts[Rank()] elements, takes
 // the pieces received (so that a caller in a loop allocates nothing);
-// otherwise one is allocated.
+// otherwise one is allocated. recv must not overlap send or scratch.
 func ReduceScatter[T Float](c Comm, send []T, counts []int, recv, scratch []T) error {
 	n, me := c.Size(), c.Rank()
 	if len(counts) != n {
@@ -35,42 +35,41 @@ func ReduceScatter[T Float](c Comm, send []T, counts []int, recv, scratch []T) e
 	if len(scratch) < (n-1)*piece {
 		scratch = make([]T, (n-1)*piece)
 	}
-	out, in := make([][]T, n), make([][]T, n)
+	out, in, parts := make([][]T, n), make([][]T, n), make([][]T, n)
 	off, next := 0, 0
 	for r, k := range counts {
-		out[r] = send[off : off+k]
-		off += k
 		if r == me {
-			in[r] = out[r] // not sent: summed from send itself
-			continue
+			// The own piece travels nowhere: it is summed from send.
+			parts[r] = send[off : off+k]
+		} else {
+			out[r] = send[off : off+k]
+			in[r] = scratch[next : next+piece]
+			parts[r] = in[r]
+			next += piece
 		}
-		in[r] = scratch[next : next+piece]
-		next += piece
+		off += k
 	}
-	// The own piece travels nowhere; AllToAll copies it onto itself.
 	if err := AllToAllOf(c, out, in); err != nil {
 		return err
 	}
-	sumInRankOrder(recv, in)
+	sumInRankOrder(recv, parts)
 	return nil
 }
 
 // sumInRankOrder sets dst to ((parts[0] + parts[1]) + parts[2]) + …, in
-// blocks that stay in cache. dst may be one of the parts.
+// blocks that stay in cache. dst may be parts[0], and no other part.
 func sumInRankOrder[T Float](dst []T, parts [][]T) {
-	const block = 2048
-	var acc [block]T
+	const block = 4096
 	for lo := 0; lo < len(dst); lo += block {
 		hi := min(lo+block, len(dst))
-		a := acc[:hi-lo]
-		copy(a, parts[0][lo:hi])
+		d := dst[lo:hi]
+		copy(d, parts[0][lo:hi])
 		for _, p := range parts[1:] {
 			p := p[lo:hi]
-			for i := range a {
-				a[i] += p[i]
+			for i := range d {
+				d[i] += p[i]
 			}
 		}
-		copy(dst[lo:hi], a)
 	}
 }
 

@@ -3,7 +3,6 @@
 package sharded_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -11,32 +10,15 @@ import (
 	"github.com/adagrad-go/adagrad/internal/mpirun"
 )
 
-// world is this rank's MPI world when the test binary runs under mpirun
-// (launched by TestUnderMpirun); nil otherwise.
-var world *mpi.Comm
+func TestMain(m *testing.M) { os.Exit(mpirun.Main(m)) }
 
-func TestMain(m *testing.M) {
-	os.Exit(mpirun.Main(m, func() (err error) {
-		world, err = mpi.Open(mpi.Options{Timeout: mpirun.Timeout()})
-		return err
-	}, func() error { return world.Close() }))
-}
-
-func needWorld(t *testing.T) *mpi.Comm {
-	t.Helper()
-	if world == nil {
-		t.Skip("runs on the ranks that TestUnderMpirun launches")
-	}
-	return world
-}
+func needWorld(t *testing.T) *mpi.Comm { return mpirun.World(t) }
 
 // TestUnderMpirun runs the rank tests on 1, 2 and 3 processes with the
 // CPU backend: every scenario bitwise equal to one process, the ranks'
 // agreement checks, and the traffic against the analytic figures.
 func TestUnderMpirun(t *testing.T) {
-	for _, np := range []int{1, 2, 3} {
-		t.Run(fmt.Sprint(np), func(t *testing.T) { mpirun.Test(t, np, "^TestRank(Scenarios|Agreement|Traffic)$") })
-	}
+	mpirun.OnSizes(t, "^TestRank(Scenarios|Agreement|Traffic)$")
 }
 
 func TestRankScenarios(t *testing.T) {

@@ -4,7 +4,6 @@ package mpi_test
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"testing"
 
@@ -14,30 +13,13 @@ import (
 	"github.com/adagrad-go/adagrad/internal/mpirun"
 )
 
-// world is this rank's MPI world when the test binary runs under mpirun
-// (launched by the TestUnderMpirun tests); nil otherwise.
-var world *mpi.Comm
+func TestMain(m *testing.M) { os.Exit(mpirun.Main(m)) }
 
-func TestMain(m *testing.M) {
-	os.Exit(mpirun.Main(m, func() (err error) {
-		world, err = mpi.Open(mpi.Options{Timeout: mpirun.Timeout()})
-		return err
-	}, func() error { return world.Close() }))
-}
-
-func needWorld(t *testing.T) *mpi.Comm {
-	t.Helper()
-	if world == nil {
-		t.Skip("runs on the ranks that TestUnderMpirun launches")
-	}
-	return world
-}
+func needWorld(t *testing.T) *mpi.Comm { return mpirun.World(t) }
 
 // TestUnderMpirun runs the rank tests on 1, 2 and 3 ranks.
 func TestUnderMpirun(t *testing.T) {
-	for _, np := range []int{1, 2, 3} {
-		t.Run(fmt.Sprint(np), func(t *testing.T) { mpirun.Test(t, np, "^TestRank") })
-	}
+	mpirun.OnSizes(t, "^TestRank")
 }
 
 // TestRankSuite is the conformance suite, on MPI's world and on a

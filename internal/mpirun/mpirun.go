@@ -1,7 +1,9 @@
 // Package mpirun runs tests under Open MPI's mpirun: a test binary built
-// with -tags mpi launches itself as N ranks (Test), and each rank, seeing
-// that it was launched (Launched), opens the MPI world and runs the tests
-// that need one. Where mpirun is absent the launching tests are skipped.
+// with -tags mpi launches itself as N ranks (Test, OnSizes), and each rank,
+// seeing that it was launched (Launched), opens the MPI world (Main) and
+// runs the tests that need one (World). Where mpirun is absent the
+// launching tests are skipped. Main and World are in world.go, built with
+// the tag only; the rest is pure Go.
 package mpirun
 
 import (
@@ -95,26 +97,6 @@ func Test(t *testing.T, np int, pattern string, env ...string) {
 
 func indent(s string) string {
 	return "\t" + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n\t")
-}
-
-// Main is TestMain for a package whose tests run under mpirun: in a rank
-// it opens the world before the tests and closes it after (a rank must
-// finalise MPI to exit cleanly); elsewhere it runs the tests as usual (the
-// launching ones). It returns the exit code.
-func Main(m *testing.M, open func() error, close func() error) int {
-	if !Launched() {
-		return m.Run()
-	}
-	if err := open(); err != nil {
-		fmt.Fprintln(os.Stderr, "opening the MPI world:", err)
-		return 2
-	}
-	code := m.Run()
-	if err := close(); err != nil {
-		fmt.Fprintln(os.Stderr, "closing the MPI world:", err)
-		code = 1
-	}
-	return code
 }
 
 // Timeout is the ranks' timeout in tests: short, so that a broken test

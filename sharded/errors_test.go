@@ -241,3 +241,71 @@ func TestLocalErrors(t *testing.T) {
 		t.Errorf("Step after Close: %v", err)
 	}
 }
+
+// TestRankOwningNothing: with more ranks than rows, a rank that owns no
+// row of any tensor still takes its part in every call, checks included.
+func TestRankOwningNothing(t *testing.T) {
+	ps := func() []optim.Param {
+		return []optim.Param{
+			{Name: "a", Init: []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, Shape: []int{2, 5}},
+			{Name: "e", Init: []float64{1, 2}, Shape: []int{2, 1}},
+		}
+	}
+	err := collectivetest.OnEveryRank(inProcess(t, 3), func(c collective.Comm) error {
+		dev, refDev := cpu.New(), cpu.New()
+		defer dev.Close()
+		defer refDev.Close()
+		opt, err := sharded.New(c, dev, ps(), optim.SkipNonFinite(true))
+		if err != nil {
+			return err
+		}
+		defer opt.Close()
+		ref, err := optim.New(refDev, ps(), optim.SkipNonFinite(true))
+		if err != nil {
+			return err
+		}
+		defer ref.Close()
+		if shards, _ := opt.Shards(0); shards[0].Rows != 0 || shards[1].Rows != 0 {
+			return fmt.Errorf("rank 0 owns %+v; want no rows", shards)
+		}
+		for step := range 3 {
+			g := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, float32(step)}
+			if err := errors.Join(opt.SetGrad("a", g), opt.SetSparseGrad("e", []int64{1, 0}, []float64{0.5, 0.25})); err != nil {
+				return err
+			}
+			sum := make([]float32, 10)
+			for r := range c.Size() {
+				for i := range sum {
+					if r == 0 {
+						sum[i] = g[i]
+					} else {
+						sum[i] += g[i]
+					}
+				}
+			}
+			var idx []int64
+			var vals []float64
+			for range c.Size() {
+				idx, vals = append(idx, 1, 0), append(vals, 0.5, 0.25)
+			}
+			if err := errors.Join(ref.SetGrad("a", sum), ref.SetSparseGrad("e", idx, vals)); err != nil {
+				return err
+			}
+			if err := errors.Join(opt.Step(), ref.Step()); err != nil {
+				return err
+			}
+		}
+		got, err := opt.State()
+		if err != nil {
+			return err
+		}
+		want, err := ref.State()
+		if err != nil {
+			return err
+		}
+		return sameState(got, want)
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}

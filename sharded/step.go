@@ -205,19 +205,19 @@ func (s *Adagrad) checkFinite(p *stepPlan, g32 [][]float32, g64 [][]float64, row
 	if !needed {
 		return nil
 	}
+	// first returns the first non-finite value among this rank's rows of
+	// tensor i's summed gradient (or rows received), or -1.
 	first := func(i int) int {
 		switch {
-		case g32 != nil && g32[i] != nil:
+		case p.kinds[i] == dense && s.tensors[i].dt == device.Float32:
 			return firstNonFinite(g32[i])
-		case g64 != nil && g64[i] != nil:
+		case p.kinds[i] == dense:
 			return firstNonFinite(g64[i])
-		case rows[i] != nil:
-			if v, ok := rows[i].values.([]float32); ok {
-				return firstNonFinite(v)
-			}
-			return firstNonFinite(rows[i].values.([]float64))
 		}
-		return -1
+		if v, ok := rows[i].values.([]float32); ok {
+			return firstNonFinite(v)
+		}
+		return firstNonFinite(rows[i].values.([]float64))
 	}
 	var bad error
 	me := s.comm.Rank()

@@ -244,10 +244,19 @@ func concatRanks[T float32 | float64](gs []gradient) gradient {
 	return out
 }
 
+// openDevice opens the device the ranks' shards live on: the CPU, or the
+// OpenCL device when the tests are built with -tags opencl (opencl_test.go).
+// The reference always runs on the CPU: the backends agree bit for bit.
+var openDevice = func() (device.Backend, error) { return cpu.New(), nil }
+
 // run is one rank's part of a scenario over c: it returns the first
 // difference from the reference, or the first unexpected error.
 func run(c collective.Comm, sc scenario) error {
-	dev, refDev := cpu.New(), cpu.New()
+	dev, err := openDevice()
+	if err != nil {
+		return err
+	}
+	refDev := cpu.New()
 	defer dev.Close()
 	defer refDev.Close()
 	before := c.Stats()

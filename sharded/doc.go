@@ -51,6 +51,11 @@
 // job (mpirun does when a rank exits non-zero) and resume from a
 // checkpoint.
 //
+// The optimizer has optim.Adagrad's methods for training (Step, Sync,
+// Tensors, Read, ReadRows, Grad32, Grad64, SetGrad, SetSparseGrad, State,
+// LoadState, Stats), so that the Trainer drives either; ShardState and
+// Shards give what a checkpoint of one rank's rows needs.
+//
 // Traffic counts the bytes this rank sends, by purpose; per step they are:
 // dense, the model's gradient bytes less this rank's piece (with equal
 // pieces (N−1)/N of the gradient bytes, and as much again when the

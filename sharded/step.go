@@ -49,8 +49,11 @@ func (s *Adagrad) Step() error {
 	}
 	s.traffic.Steps++
 	p, err := s.plan()
-	if err != nil || p == nil {
+	switch {
+	case err != nil:
 		return err
+	case p == nil:
+		return s.local.Step() // nothing to do, counted as optim counts it
 	}
 	g32, err := reduceDense(s, p, device.Float32, &s.dense32, func(t *tensor) []float32 { return t.grad32 })
 	if err != nil {

@@ -32,7 +32,7 @@ func filled(n int) []float32 {
 
 // BenchmarkCalls: per-call costs.
 func BenchmarkCalls(b *testing.B) {
-	dev := openOrSkip(b)
+	dev := openDevice(b)
 	b.Run("noop", func(b *testing.B) {
 		for range b.N {
 			dev.call(nil, func([]*buffer) error { return nil })
@@ -165,7 +165,7 @@ func BenchmarkCalls(b *testing.B) {
 // optimizer: gather the 640 touched weights and the bias, send their
 // gradients as rows and a dense one, step. The goal on an H100 is 50 µs.
 func BenchmarkLogregStep(b *testing.B) {
-	dev := openOrSkip(b)
+	dev := openDevice(b)
 	const features, touched = 50000, 640
 	opt, err := optim.New(dev, []optim.Param{{Name: "w", Init: make([]float32, features)}, {Name: "b", Init: make([]float32, 1)}},
 		optim.LR(0.1), optim.Eps(1e-10))
@@ -219,7 +219,7 @@ func BenchmarkLogregStep(b *testing.B) {
 // host's copy rate into page-locked memory, all measured here. The goal on
 // an H100 is write ≥ 0.85 of pinned-htod ("of-pinned").
 func BenchmarkTransfers(b *testing.B) {
-	dev := openOrSkip(b)
+	dev := openDevice(b)
 	const big = 64 << 20
 	var host pinned
 	if err := dev.bound(func() (err error) { host, err = allocPinned(big); return err }); err != nil {

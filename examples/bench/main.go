@@ -5,7 +5,14 @@
 // and, where PyTorch is importable from python3, torch.optim.Adagrad's
 // step on the same device and our speed-up over it. A second table does
 // the same for a model of many tensors (one launch per step here, PyTorch's
-// multi-tensor "foreach" step there).
+// multi-tensor "foreach" step there). Further tables time what trainers
+// run: a trainer-loop step with gradients uploaded from the host (float32
+// and bfloat16) against a plain Write, sparse trainer steps (gather the
+// touched rows to the host, send their gradient rows, update) and a small
+// dense step waited for, each beside PyTorch doing the same from the host.
+// Every buffer holds data written before it is timed, so that the CPU's
+// copy reference copies touched memory (a plain Go copy of the same size
+// is printed beside it).
 //
 //	go run ./examples/bench                       # 2^16 … 2^28 parameters, as memory allows
 //	go run ./examples/bench -max 24 -csv bench.csv -png bench.png
@@ -23,6 +30,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -44,15 +52,19 @@ import (
 var torchScript string
 
 type config struct {
-	min, max   int
-	devices    string
-	budget     time.Duration
-	tensors    int
-	manyLog2   int
-	uploadLog2 int
-	torch      bool
-	csv, png   string
-	python     string
+	min, max    int
+	devices     string
+	budget      time.Duration
+	tensors     int
+	manyLog2    int
+	uploadLog2  int
+	sparse      string // table rows × width × touched rows, comma-separated
+	latencyLog2 int
+	torch       bool
+	csv, png    string
+	python      string
+	require     string // backends that must find a device, comma-separated
+	list        bool   // list the devices and stop
 }
 
 func main() {
@@ -64,8 +76,12 @@ func main() {
 	flag.IntVar(&c.tensors, "tensors", 200, "tensors in the many-tensor model")
 	flag.IntVar(&c.manyLog2, "many", 26, "log2 of the many-tensor model's parameter count")
 	flag.IntVar(&c.uploadLog2, "upload", 24, "log2 of the parameter count of the trainer-loop upload test")
-	flag.BoolVar(&c.torch, "torch", true, "compare with torch.optim.Adagrad where python3 can import torch")
-	flag.StringVar(&c.python, "python", "python3", "the Python that has PyTorch")
+	flag.StringVar(&c.sparse, "sparse", "50000x1x640,1048576x64x16384", "sparse trainer steps: table rows x width x rows touched per step, comma-separated (empty: none)")
+	flag.IntVar(&c.latencyLog2, "latency", 12, "log2 of the parameter count of the small-step latency test (0: none)")
+	flag.BoolVar(&c.torch, "torch", true, "compare with torch.optim.Adagrad where PyTorch is importable")
+	flag.StringVar(&c.python, "python", "", "the Python that has PyTorch (default: python3, else /usr/bin/python3, whichever imports torch)")
+	flag.StringVar(&c.require, "require", "", "comma-separated backends (cuda, opencl, cpu) that must find a device: fail if one finds none")
+	flag.BoolVar(&c.list, "list", false, "list the devices of every backend built in, check -require, and stop")
 	flag.StringVar(&c.csv, "csv", "", "write the table as CSV here")
 	flag.StringVar(&c.png, "png", "", "write a plot of bandwidth against size per device (PNG) here")
 	flag.Parse()
@@ -77,13 +93,14 @@ func main() {
 
 // row is one measurement.
 type row struct {
-	spec, name string
-	kind       string // "single" or "many:N"
-	log2       int
-	stepSec    float64
-	copyBps    float64 // 0: the device cannot copy on its own
-	torchSec   float64 // 0: not measured
-	launches   int     // backend update calls per step (many-tensor rows)
+	spec, name  string
+	kind        string // "single" or "many:N"
+	log2        int
+	stepSec     float64
+	copyBps     float64 // 0: the device cannot copy on its own
+	hostCopyBps float64 // a plain Go copy of touched host memory of the same size (CPU rows); 0: not measured
+	torchSec    float64 // 0: not measured
+	launches    int     // backend update calls per step (many-tensor rows)
 }
 
 func (r row) params() int      { return 1 << r.log2 }
@@ -111,13 +128,65 @@ func specs(c config) ([]device.Info, error) {
 	return out, nil
 }
 
+// checkDevices lists every backend's devices when list is set, and fails
+// when a backend named in require finds none (not built in, no driver, or
+// no device): a GPU run that silently measured only the CPU would say
+// nothing.
+func checkDevices(c config, out io.Writer) error {
+	required := map[string]bool{}
+	for _, name := range strings.Split(c.require, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			required[name] = true
+		}
+	}
+	var missing []string
+	for _, name := range []string{"cuda", "opencl", "cpu"} {
+		infos, err := device.Devices(name)
+		if c.list {
+			fmt.Fprintf(out, "%s: %d devices", name, len(infos))
+			if err != nil {
+				fmt.Fprintf(out, " (%v)", err)
+			}
+			fmt.Fprintln(out)
+			for _, in := range infos {
+				fmt.Fprintf(out, "  %s  %s  gpu=%v\n", in.Spec, in.Name, in.GPU)
+			}
+		}
+		if required[name] && len(infos) == 0 {
+			why := "no device"
+			if err != nil {
+				why = err.Error()
+			}
+			missing = append(missing, fmt.Sprintf("%s (%s)", name, why))
+		}
+		delete(required, name)
+	}
+	for name := range required {
+		missing = append(missing, name+" (no such backend)")
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return fmt.Errorf("bench: -require: no device for %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
 func run(c config, out io.Writer) error {
+	if err := checkDevices(c, out); err != nil || c.list {
+		return err
+	}
 	infos, err := specs(c)
+	if err != nil {
+		return err
+	}
+	sparse, err := parseSparse(c.sparse)
 	if err != nil {
 		return err
 	}
 	var rows []row
 	var uploads []uploadRow
+	var trainers []trainerRow
+	hostCopy := map[int]float64{} // by log2 size, measured once
 	for _, in := range infos {
 		dev, err := device.Open(in.Spec)
 		if err != nil {
@@ -132,6 +201,12 @@ func run(c config, out io.Writer) error {
 				break
 			}
 			r.spec, r.name = in.Spec, name
+			if strings.HasPrefix(name, "cpu") {
+				if _, ok := hostCopy[l]; !ok {
+					hostCopy[l] = measureHostCopy(1<<l, c.budget)
+				}
+				r.hostCopyBps = hostCopy[l]
+			}
 			rows = append(rows, r)
 		}
 		for _, gdt := range []device.DType{device.Float32, device.BFloat16} {
@@ -142,6 +217,24 @@ func run(c config, out io.Writer) error {
 			}
 			r.spec, r.name = in.Spec, name
 			uploads = append(uploads, r)
+		}
+		for _, sp := range sparse {
+			r, err := measureSparse(dev, sp.rows, sp.width, sp.touched, c.budget)
+			if err != nil {
+				fmt.Fprintf(out, "%s sparse %dx%dx%d: %v (skipped)\n", in.Spec, sp.rows, sp.width, sp.touched, err)
+				continue
+			}
+			r.spec, r.name = in.Spec, name
+			trainers = append(trainers, r)
+		}
+		if c.latencyLog2 > 0 {
+			r, err := measureLatency(dev, 1<<c.latencyLog2, c.budget)
+			if err != nil {
+				fmt.Fprintf(out, "%s latency: %v (skipped)\n", in.Spec, err)
+			} else {
+				r.spec, r.name = in.Spec, name
+				trainers = append(trainers, r)
+			}
 		}
 		if c.tensors > 0 {
 			r, err := measureMany(dev, c.tensors, c.manyLog2, c.budget)
@@ -162,10 +255,11 @@ func run(c config, out io.Writer) error {
 		dev.Close()
 	}
 	if c.torch {
-		addTorch(c, rows, out)
+		addTorch(c, rows, trainers, out)
 	}
 	printTable(out, rows)
 	printUploads(out, uploads)
+	printTrainer(out, trainers)
 	if c.csv != "" {
 		if err := writeCSV(c.csv, rows); err != nil {
 			return err
@@ -241,6 +335,15 @@ func measureSingle(dev device.Backend, log2 int, budget time.Duration) (row, err
 		}
 		bufs[i] = b
 	}
+	// Real data in every buffer before anything is timed: parameters,
+	// gradients, accumulators, and the copy's destination. A buffer never
+	// written is, on the CPU, pages the kernel has not yet backed, which
+	// read as one shared page of zeros far faster than memory.
+	for i, v := range []float32{0.5, 1e-3, 0.1, 1} {
+		if err := dev.Write(bufs[i], 0, filled(n, v)); err != nil {
+			return row{}, err
+		}
+	}
 	r := row{kind: "single", log2: log2, launches: 1}
 	if c, ok := dev.(device.Copier); ok {
 		sec, err := timeIt(dev, budget, func() error { return c.Copy(bufs[3], bufs[0]) })
@@ -261,6 +364,56 @@ func measureSingle(dev device.Backend, log2 int, budget time.Duration) (row, err
 	}
 	r.stepSec = sec
 	return r, nil
+}
+
+// filled returns n float32 near v, none zero.
+func filled(n int, v float32) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = v * (1 + float32(i%97)/128)
+	}
+	return s
+}
+
+// measureHostCopy returns the bandwidth (bytes read and written per
+// second, as the copy columns count) of a plain Go copy of n float32 from
+// and to touched memory, on one goroutine: the reference the CPU's copy
+// figure is read against.
+func measureHostCopy(n int, budget time.Duration) float64 {
+	src, dst := filled(n, 1), filled(n, 2)
+	best := math.Inf(1)
+	for range 3 {
+		reps := 0
+		start := time.Now()
+		for reps < 3 || time.Since(start) < budget/3 {
+			copy(dst, src)
+			reps++
+		}
+		best = min(best, time.Since(start).Seconds()/float64(reps))
+	}
+	return 8 * float64(n) / best
+}
+
+// sparseShape is one sparse trainer-step case: a table of rows × width,
+// touched rows a step.
+type sparseShape struct{ rows, width, touched int }
+
+// parseSparse reads -sparse: "ROWSxWIDTHxTOUCHED,..." (empty: none).
+func parseSparse(s string) ([]sparseShape, error) {
+	var out []sparseShape
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		var sh sparseShape
+		if _, err := fmt.Sscanf(part, "%dx%dx%d", &sh.rows, &sh.width, &sh.touched); err != nil ||
+			sh.rows <= 0 || sh.width <= 0 || sh.touched <= 0 || sh.touched > sh.rows {
+			return nil, fmt.Errorf("bench: -sparse %q: want ROWSxWIDTHxTOUCHED with 0 < TOUCHED <= ROWS", part)
+		}
+		out = append(out, sh)
+	}
+	return out, nil
 }
 
 // recorder counts the update calls the optimizer makes and keeps the last.
@@ -318,6 +471,9 @@ func measureMany(dev device.Backend, tensors, log2 int, budget time.Duration) (r
 		// single-tensor row's of the same size, where there is one).
 		spare, err := dev.Alloc(device.Float32, u.Param.Len())
 		if err == nil {
+			err = dev.Write(spare, 0, filled(u.Param.Len(), 1))
+		}
+		if err == nil {
 			if sec, err := timeIt(dev, budget, func() error { return c.Copy(spare, u.Grad) }); err == nil {
 				r.copyBps = 8 * float64(n) / sec
 			}
@@ -343,10 +499,26 @@ func torchDevice(spec string) string {
 	return ""
 }
 
-// addTorch fills torchSec where python3 imports torch.
-func addTorch(c config, rows []row, out io.Writer) {
-	if exec.Command(c.python, "-c", "import torch").Run() != nil {
-		fmt.Fprintln(out, "(PyTorch not importable from "+c.python+": no comparison)")
+// python returns the Python that imports torch: c.python, else the first of
+// python3 and /usr/bin/python3 that does; "" when none.
+func python(c config) string {
+	candidates := []string{"python3", "/usr/bin/python3"}
+	if c.python != "" {
+		candidates = []string{c.python}
+	}
+	for _, py := range candidates {
+		if exec.Command(py, "-c", "import torch").Run() == nil {
+			return py
+		}
+	}
+	return ""
+}
+
+// addTorch fills torchSec where PyTorch is importable.
+func addTorch(c config, rows []row, trainers []trainerRow, out io.Writer) {
+	py := python(c)
+	if py == "" {
+		fmt.Fprintln(out, "(PyTorch not importable from python3 or /usr/bin/python3, or -python: no comparison)")
 		return
 	}
 	script, err := os.CreateTemp("", "torch_bench-*.py")
@@ -357,14 +529,26 @@ func addTorch(c config, rows []row, out io.Writer) {
 	script.WriteString(torchScript)
 	script.Close()
 	bySpec := map[string][]int{}
+	var specs []string
 	for i, r := range rows {
+		if bySpec[r.spec] == nil {
+			specs = append(specs, r.spec)
+		}
 		bySpec[r.spec] = append(bySpec[r.spec], i)
 	}
-	for spec, idx := range bySpec {
+	trainerBySpec := map[string][]int{}
+	for i, r := range trainers {
+		if bySpec[r.spec] == nil && trainerBySpec[r.spec] == nil {
+			specs = append(specs, r.spec)
+		}
+		trainerBySpec[r.spec] = append(trainerBySpec[r.spec], i)
+	}
+	for _, spec := range specs {
 		td := torchDevice(spec)
 		if td == "" {
 			continue
 		}
+		idx, tidx := bySpec[spec], trainerBySpec[spec]
 		args := []string{script.Name(), td}
 		for _, i := range idx {
 			if rows[i].kind == "single" {
@@ -373,7 +557,10 @@ func addTorch(c config, rows []row, out io.Writer) {
 				args = append(args, fmt.Sprintf("many:%s:%d", strings.TrimPrefix(rows[i].kind, "many:"), rows[i].log2))
 			}
 		}
-		cmd := exec.Command(c.python, args...)
+		for _, i := range tidx {
+			args = append(args, trainers[i].torchArg())
+		}
+		cmd := exec.Command(py, args...)
 		stdout, err := cmd.Output()
 		if err != nil {
 			fmt.Fprintf(out, "(PyTorch on %s: %v)\n", td, err)
@@ -389,6 +576,13 @@ func addTorch(c config, rows []row, out io.Writer) {
 				kind, log2, sec = "single", atoi(f[1]), atof(f[2])
 			case len(f) == 4 && f[0] == "many":
 				kind, log2, sec = "many:"+f[1], atoi(f[2]), atof(f[3])
+			case len(f) == 3 && f[0] == "trainer":
+				for _, i := range tidx {
+					if trainers[i].torchArg() == f[1] {
+						trainers[i].torchSec = atof(f[2])
+					}
+				}
+				continue
 			default:
 				continue
 			}
@@ -407,11 +601,14 @@ func gbps(bps float64) string { return fmt.Sprintf("%.1f", bps/1e9) }
 
 func printTable(out io.Writer, rows []row) {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "device\tmodel\tparams\tlaunches\tstep ms\tGB/s\tcopy GB/s\tof copy\ttorch ms\tx torch\t")
+	fmt.Fprintln(w, "device\tmodel\tparams\tlaunches\tstep ms\tGB/s\tcopy GB/s\tof copy\tgo copy GB/s\ttorch ms\tx torch\t")
 	for _, r := range rows {
-		copyS, ratio, torchS, speedup := "-", "-", "-", "-"
+		copyS, ratio, hostS, torchS, speedup := "-", "-", "-", "-", "-"
 		if r.copyBps > 0 {
 			copyS, ratio = gbps(r.copyBps), fmt.Sprintf("%.2f", r.stepBps()/r.copyBps)
+		}
+		if r.hostCopyBps > 0 {
+			hostS = gbps(r.hostCopyBps)
 		}
 		if r.torchSec > 0 {
 			torchS, speedup = fmt.Sprintf("%.3f", r.torchSec*1e3), fmt.Sprintf("%.2f", r.torchSec/r.stepSec)
@@ -420,8 +617,8 @@ func printTable(out io.Writer, rows []row) {
 		if r.kind != "single" {
 			model = strings.TrimPrefix(r.kind, "many:") + " tensors"
 		}
-		fmt.Fprintf(w, "%s\t%s\t2^%d\t%d\t%.3f\t%s\t%s\t%s\t%s\t%s\t\n", r.spec, model, r.log2, r.launches,
-			r.stepSec*1e3, gbps(r.stepBps()), copyS, ratio, torchS, speedup)
+		fmt.Fprintf(w, "%s\t%s\t2^%d\t%d\t%.3f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.spec, model, r.log2, r.launches,
+			r.stepSec*1e3, gbps(r.stepBps()), copyS, ratio, hostS, torchS, speedup)
 	}
 	w.Flush()
 	seen := map[string]bool{}
@@ -432,6 +629,7 @@ func printTable(out io.Writer, rows []row) {
 		}
 	}
 	fmt.Fprintln(out, "GB/s counts 20 bytes per float32 parameter (read param, grad, accum; write param, accum); copy reads and writes 8 bytes per element.")
+	fmt.Fprintln(out, "Every buffer holds data before it is timed; go copy is a plain Go copy of touched host memory of the same size, on one goroutine, measured in this run (CPU rows).")
 }
 
 func writeCSV(path string, rows []row) error {
@@ -549,9 +747,16 @@ func measureUpload(dev device.Backend, log2 int, gdt device.DType, budget time.D
 			f.Free(buf)
 		}
 	}()
-	var host any = make([]float32, n)
+	var host any = filled(n, 1)
 	if gdt.Half() {
-		host = make([]uint16, n)
+		h := make([]uint16, n)
+		for i := range h {
+			h[i] = 0x3f80 + uint16(i%97) // bfloat16 1 and up; float16 ~1.9 and up
+		}
+		host = h
+	}
+	if err := dev.Write(buf, 0, host); err != nil { // the destination's pages, touched
+		return uploadRow{}, err
 	}
 	sec, err := timeIt(dev, budget, func() error { return dev.Write(buf, 0, host) })
 	if err != nil {
@@ -567,11 +772,21 @@ func printUploads(out io.Writer, rows []uploadRow) {
 	}
 	fmt.Fprintln(out)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "device\tgradients\tparams\tstep ms\tgradient GB/s\twrite GB/s\tof write\t")
+	fmt.Fprintln(w, "device\tgradients\tparams\tstep ms\tgradient GB/s\twrite GB/s\tof write\tof float32 step\t")
+	f32 := map[string]float64{}
+	for _, r := range rows {
+		if r.gradDT == device.Float32 {
+			f32[r.spec] = r.stepSec
+		}
+	}
 	for _, r := range rows {
 		gb := float64(int(1)<<r.log2*r.gradDT.Size()) / r.stepSec
-		fmt.Fprintf(w, "%s\t%v\t2^%d\t%.3f\t%s\t%s\t%.2f\t\n", r.spec, r.gradDT, r.log2, r.stepSec*1e3, gbps(gb), gbps(r.writeBps), gb/r.writeBps)
+		of := "-"
+		if base := f32[r.spec]; base > 0 && r.gradDT != device.Float32 {
+			of = fmt.Sprintf("%.2f", r.stepSec/base)
+		}
+		fmt.Fprintf(w, "%s\t%v\t2^%d\t%.3f\t%s\t%s\t%.2f\t%s\t\n", r.spec, r.gradDT, r.log2, r.stepSec*1e3, gbps(gb), gbps(r.writeBps), gb/r.writeBps, of)
 	}
 	w.Flush()
-	fmt.Fprintln(out, "A trainer-loop step (optim.Step: gradient upload, then the update) against a plain host→device Write of the gradient's bytes.")
+	fmt.Fprintln(out, "A trainer-loop step (optim.Step: gradient upload, then the update) against a plain host→device Write of the gradient's bytes; a half-precision step's time as a fraction of the float32 one's.")
 }

@@ -102,22 +102,31 @@ func sortedPositions(indices []int64) []int {
 		}
 		return order
 	}
+	// LSD radix: each pass scatters keys and positions together, so that
+	// every pass reads both in order.
 	const digit = 11
+	keys, tmpKeys := make([]uint64, n), make([]uint64, n)
+	for i, x := range indices {
+		keys[i] = uint64(x - lo)
+	}
 	tmp := make([]int, n)
-	var count [1<<digit + 1]int
+	var count [1 << digit]int
 	for shift := 0; shift < bits.Len64(span); shift += digit {
-		count = [1<<digit + 1]int{}
-		for _, p := range order {
-			count[(uint64(indices[p]-lo)>>shift)&(1<<digit-1)+1]++
+		count = [1 << digit]int{}
+		for _, k := range keys {
+			count[(k>>shift)&(1<<digit-1)]++
 		}
-		for k := 1; k < len(count); k++ {
-			count[k] += count[k-1]
+		at := 0
+		for d, c := range count {
+			count[d] = at
+			at += c
 		}
-		for _, p := range order {
-			d := (uint64(indices[p]-lo) >> shift) & (1<<digit - 1)
-			tmp[count[d]] = p
+		for i, k := range keys {
+			d := (k >> shift) & (1<<digit - 1)
+			tmpKeys[count[d]], tmp[count[d]] = k, order[i]
 			count[d]++
 		}
+		keys, tmpKeys = tmpKeys, keys
 		order, tmp = tmp, order
 	}
 	return order

@@ -14,17 +14,18 @@ import (
 // Transfers between Go memory and the device go through a ring of
 // page-locked staging slots, so that the copy engines move them at the
 // pinned rate (from pageable memory the driver stages them itself, at a
-// fraction of it). A transfer larger than a slot is a pipeline of chunks
-// (launch.Upload, launch.Download): uploads copy chunk k into a slot on a
-// worker goroutine while the DMA of chunk k−1 is in flight, several chunks
-// being copied at once on as many cores; downloads queue the DMAs of the
-// next slots while earlier chunks are copied out. Each slot's event says
+// fraction of it). A transfer of more than one chunk (launch.Chunk: 256
+// KiB to a slot) is a pipeline (launch.Upload, launch.Download): uploads
+// copy chunk k into a slot on a worker goroutine while the DMA of chunk k−1
+// is in flight, several chunks being copied at once on as many cores;
+// downloads queue the DMAs of the next slots while earlier chunks are
+// copied out. Each slot's event says
 // when the device is done with it, so a slot is never overwritten while the
 // driver still reads it (or a kernel, for the small inputs that kernels
 // read from mapped staging memory directly: see Backend.UpdateRows and
 // Backend.ReadRows).
 const (
-	// slotBytes is the size of one slot, the chunk of a pipelined transfer.
+	// slotBytes is the size of one slot, the largest chunk.
 	slotBytes = 1 << 20
 	// slotCount is the number of slots: 32 MiB of page-locked memory.
 	slotCount = 32
@@ -114,8 +115,9 @@ func (s *stager) upload(dst cu.DevicePtr, host []byte, stream cu.Stream) error {
 		}
 		return sl, sl.bytes(), nil
 	}
-	return launch.Upload(host, slotBytes, min(workers(), slotCount/2), take, func(k int, sl *slot, n int) error {
-		if err := cu.MemcpyHtoDAsync(dst+cu.DevicePtr(k*slotBytes), sl.mem.ptr, int64(n), stream); err != nil {
+	chunk := launch.Chunk(len(host), slotBytes)
+	return launch.Upload(host, chunk, min(workers(), slotCount/2), take, func(k int, sl *slot, n int) error {
+		if err := cu.MemcpyHtoDAsync(dst+cu.DevicePtr(k*chunk), sl.mem.ptr, int64(n), stream); err != nil {
 			return wrap("cuMemcpyHtoDAsync", err)
 		}
 		return s.used(sl, stream)
@@ -126,12 +128,13 @@ func (s *stager) upload(dst cu.DevicePtr, host []byte, stream cu.Stream) error {
 // (launch.Download's pipeline), and returns once host holds it: the last
 // event it waits for follows everything queued on stream before.
 func (s *stager) download(host []byte, src cu.DevicePtr, stream cu.Stream) error {
+	chunk := launch.Chunk(len(host), slotBytes)
 	fetch := func(k, n int) (*slot, []byte, error) {
 		sl, err := s.take()
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := cu.MemcpyDtoHAsync(sl.mem.ptr, src+cu.DevicePtr(k*slotBytes), int64(n), stream); err != nil {
+		if err := cu.MemcpyDtoHAsync(sl.mem.ptr, src+cu.DevicePtr(k*chunk), int64(n), stream); err != nil {
 			return nil, nil, wrap("cuMemcpyDtoHAsync", err)
 		}
 		if err := s.used(sl, stream); err != nil {
@@ -139,7 +142,7 @@ func (s *stager) download(host []byte, src cu.DevicePtr, stream cu.Stream) error
 		}
 		return sl, sl.bytes(), nil
 	}
-	return launch.Download(host, slotBytes, slotCount/2, workers(), fetch, func(sl *slot) error {
+	return launch.Download(host, chunk, slotCount/2, workers(), fetch, func(sl *slot) error {
 		if err := sl.done.Synchronize(); err != nil {
 			return wrap("cuEventSynchronize", err)
 		}

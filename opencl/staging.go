@@ -19,10 +19,10 @@ import (
 // are queued without blocking, so a step's table, row and gradient uploads
 // never wait for the kernels queued before them (a blocking write on an
 // in-order queue waits for the whole queue); the in-order queue keeps
-// every transfer in program order with the kernels. A transfer larger than
-// a slot is a pipeline of chunks (launch.Upload, launch.Download): the host
-// copies chunk k into its slot on a worker goroutine while earlier chunks
-// are in flight. Each slot keeps
+// every transfer in program order with the kernels. A transfer of more
+// than one chunk (launch.Chunk: 256 KiB to a slot) is a pipeline
+// (launch.Upload, launch.Download): the host copies chunk k into its slot
+// on a worker goroutine while earlier chunks are in flight. Each slot keeps
 // the event of the last command that reads or writes it, and is reused only
 // once that command is done. Slots are made when first needed.
 const (
@@ -119,8 +119,9 @@ func (b *Backend) takeMem() (*slot, []byte, error) {
 // (launch.Upload's pipeline). It returns once host has been copied into
 // them.
 func (b *Backend) write(mem *cl.MemObject, off int, host []byte) error {
-	return launch.Upload(host, slotBytes, min(workers(), slotCount/2), b.takeMem, func(k int, sl *slot, n int) error {
-		ev, err := b.queue.EnqueueWriteBuffer(mem, false, off+k*slotBytes, n, unsafe.Pointer(&sl.host[0]), nil)
+	chunk := launch.Chunk(len(host), slotBytes)
+	return launch.Upload(host, chunk, min(workers(), slotCount/2), b.takeMem, func(k int, sl *slot, n int) error {
+		ev, err := b.queue.EnqueueWriteBuffer(mem, false, off+k*chunk, n, unsafe.Pointer(&sl.host[0]), nil)
 		if err != nil {
 			return wrap("clEnqueueWriteBuffer", err)
 		}
@@ -132,19 +133,20 @@ func (b *Backend) write(mem *cl.MemObject, off int, host []byte) error {
 // read copies len(host) bytes of mem from byte off into host, after all
 // queued work, through the slots (launch.Download's pipeline).
 func (b *Backend) read(host []byte, mem *cl.MemObject, off int) error {
+	chunk := launch.Chunk(len(host), slotBytes)
 	fetch := func(k, n int) (*slot, []byte, error) {
 		sl, err := b.take()
 		if err != nil {
 			return nil, nil, err
 		}
-		ev, err := b.queue.EnqueueReadBuffer(mem, false, off+k*slotBytes, n, unsafe.Pointer(&sl.host[0]), nil)
+		ev, err := b.queue.EnqueueReadBuffer(mem, false, off+k*chunk, n, unsafe.Pointer(&sl.host[0]), nil)
 		if err != nil {
 			return nil, nil, wrap("clEnqueueReadBuffer", err)
 		}
 		sl.used(ev)
 		return sl, sl.host, nil
 	}
-	return launch.Download(host, slotBytes, slotCount/2, workers(), fetch, func(sl *slot) error {
+	return launch.Download(host, chunk, slotCount/2, workers(), fetch, func(sl *slot) error {
 		err := cl.WaitForEvents([]*cl.Event{sl.ev})
 		sl.ev.Release()
 		sl.ev = nil

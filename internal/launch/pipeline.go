@@ -137,6 +137,19 @@ func Download[S any](host []byte, chunk, ahead, workers int, fetch func(k, n int
 	return nil
 }
 
+// minChunk is the smallest chunk Chunk gives a transfer of several.
+const minChunk = 256 << 10
+
+// Chunk is the chunk size for a transfer of n bytes through slots of
+// slot bytes: n/16 rounded up to minChunk, at most slot. A few-MiB
+// transfer then flows in small chunks, its first DMA starting after a
+// short copy, and a large one in whole slots, which keeps the driver calls
+// per byte few.
+func Chunk(n, slot int) int {
+	c := (n/16 + minChunk - 1) / minChunk * minChunk
+	return max(min(c, slot), min(minChunk, slot))
+}
+
 // parallelMin is the smallest copy worth splitting across goroutines, and
 // the least each takes.
 const parallelMin = 256 << 10

@@ -164,3 +164,17 @@ func TestParallelCopy(t *testing.T) {
 		}
 	}
 }
+
+func TestChunk(t *testing.T) {
+	const slot = 1 << 20
+	for _, c := range []struct{ n, want int }{
+		{0, minChunk}, {1, minChunk}, {4 << 20, minChunk}, {8 << 20, 512 << 10}, {64 << 20, slot}, {1 << 30, slot},
+	} {
+		if got := Chunk(c.n, slot); got != c.want {
+			t.Errorf("Chunk(%d) = %d, want %d", c.n, got, c.want)
+		}
+	}
+	if got := Chunk(10, 1000); got != 1000 {
+		t.Errorf("a slot smaller than minChunk: %d", got)
+	}
+}

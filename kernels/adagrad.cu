@@ -264,16 +264,19 @@ UPDATE_KERNELS(f32_f16, float, F16Grad)
 // elements of the tensor at `off`; values[i*width ..] is its gradient,
 // duplicates already summed on the host and rows strictly increasing, so no
 // two threads touch one element. Each thread takes 4 elements of one row.
-// The state of element off+j is at state0[soff0+j].
+// The state of element off+j is at state0[soff0+j]. rows and values (and a
+// gather's rows and dst) may be page-locked host memory mapped into the
+// device, for small steps: they are read and written with plain global
+// loads and stores, never through the read-only cache (__ldg).
 template <typename T>
-__device__ void update_rows(T *__restrict__ param, T *__restrict__ state0, T *__restrict__ state1,
-                            const u64 *__restrict__ rows, const T *__restrict__ values, u64 off, u64 width, u64 per_row,
-                            u64 units, u64 rule, u64 soff0, u64 soff1, Coef<T> k) {
+__device__ void update_rows(T *__restrict__ param, T *__restrict__ state0, T *__restrict__ state1, const u64 *rows,
+                            const T *values, u64 off, u64 width, u64 per_row, u64 units, u64 rule, u64 soff0, u64 soff1,
+                            Coef<T> k) {
 	const u64 stride = (u64)gridDim.x * blockDim.x;
 	T *s0 = state0 + ((long long)soff0 - (long long)off);
 	for (u64 u = (u64)blockIdx.x * blockDim.x + threadIdx.x; u < units; u += stride) {
 		const u64 i = u / per_row, j = 4 * (u % per_row);
-		const u64 e = off + __ldg(&rows[i]) * width + j, v = i * width + j;
+		const u64 e = off + rows[i] * width + j, v = i * width + j;
 		if (j + 4 <= width && e % 4 == 0 && v % 4 == 0 && (u64)(s0 + e) % 16 == 0) {
 			Quad<T> p = load4(param + e), s = load4(s0 + e);
 			const Quad<T> g = load4(values + v);
@@ -313,12 +316,11 @@ extern "C" __global__ void update_rows_f64(double *param, double *state0, double
 // Gather (device.RowReader): dst[i*width + w] = src[off + rows[i]*width + w],
 // so that a sparse model reads back only the rows it needs, in one copy.
 template <typename T>
-__device__ void gather_rows(T *__restrict__ dst, const T *__restrict__ src, const u64 *__restrict__ rows, u64 off,
-                            u64 width, u64 total) {
+__device__ void gather_rows(T *dst, const T *__restrict__ src, const u64 *rows, u64 off, u64 width, u64 total) {
 	const u64 stride = (u64)gridDim.x * blockDim.x;
 	for (u64 k = (u64)blockIdx.x * blockDim.x + threadIdx.x; k < total; k += stride) {
 		const u64 i = k / width;
-		dst[k] = src[off + __ldg(&rows[i]) * width + (k - i * width)];
+		dst[k] = src[off + rows[i] * width + (k - i * width)];
 	}
 }
 

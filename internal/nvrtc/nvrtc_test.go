@@ -101,6 +101,27 @@ func checkAdagradPTX(t *testing.T, arch int, ptx string) {
 	if loc := regexp.MustCompile(`\.local\b|__local_depot`).FindStringIndex(ptx); loc != nil {
 		t.Errorf("compute_%d: PTX uses local memory (%q): a by-value table copied per thread", arch, ptx[loc[0]:loc[1]])
 	}
+	// Row updates and gathers may read their row indices (and, for small
+	// steps, their values and output) in mapped host memory: never through
+	// the read-only cache.
+	for _, entry := range []string{"update_rows_f32", "update_rows_f64", "gather_rows_f32", "gather_rows_f64"} {
+		if body := entryBody(ptx, entry); strings.Contains(body, "ld.global.nc.u64") || strings.HasPrefix(entry, "update") && strings.Contains(body, "ld.global.nc") {
+			t.Errorf("compute_%d: %s reads rows or values with ld.global.nc", arch, entry)
+		}
+	}
+}
+
+// entryBody returns the PTX of one kernel, from its .entry to the next.
+func entryBody(ptx, name string) string {
+	start := strings.Index(ptx, ".entry "+name+"(")
+	if start < 0 {
+		return ""
+	}
+	body := ptx[start+1:]
+	if end := strings.Index(body, ".entry "); end >= 0 {
+		body = body[:end]
+	}
+	return body
 }
 
 func TestTarget(t *testing.T) {

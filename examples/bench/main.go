@@ -250,7 +250,7 @@ func run(c config, out io.Writer) error {
 		dev.Close()
 	}
 	if c.torch {
-		addTorch(c, rows, trainers, out)
+		addTorch(c, rows, trainers, uploads, out)
 	}
 	printTable(out, rows)
 	printUploads(out, uploads)
@@ -541,8 +541,9 @@ func python(c config) string {
 	return ""
 }
 
-// addTorch fills torchSec where PyTorch is importable.
-func addTorch(c config, rows []row, trainers []trainerRow, out io.Writer) {
+// addTorch fills torchSec where PyTorch is importable, and for the upload
+// rows on CUDA, PyTorch's pinned host→device copy of the same bytes.
+func addTorch(c config, rows []row, trainers []trainerRow, uploads []uploadRow, out io.Writer) {
 	py := python(c)
 	if py == "" {
 		fmt.Fprintln(out, "(PyTorch not importable from python3 or /usr/bin/python3, or -python: no comparison)")
@@ -570,12 +571,21 @@ func addTorch(c config, rows []row, trainers []trainerRow, out io.Writer) {
 		}
 		trainerBySpec[r.spec] = append(trainerBySpec[r.spec], i)
 	}
+	uploadBySpec := map[string][]int{}
+	for i, r := range uploads {
+		if strings.HasPrefix(torchDevice(r.spec), "cuda") {
+			if bySpec[r.spec] == nil && trainerBySpec[r.spec] == nil && uploadBySpec[r.spec] == nil {
+				specs = append(specs, r.spec)
+			}
+			uploadBySpec[r.spec] = append(uploadBySpec[r.spec], i)
+		}
+	}
 	for _, spec := range specs {
 		td := torchDevice(spec)
 		if td == "" {
 			continue
 		}
-		idx, tidx := bySpec[spec], trainerBySpec[spec]
+		idx, tidx, uidx := bySpec[spec], trainerBySpec[spec], uploadBySpec[spec]
 		args := []string{script.Name(), td}
 		for _, i := range idx {
 			if rows[i].kind == "single" {
@@ -586,6 +596,9 @@ func addTorch(c config, rows []row, trainers []trainerRow, out io.Writer) {
 		}
 		for _, i := range tidx {
 			args = append(args, trainers[i].torchArg())
+		}
+		for _, i := range uidx {
+			args = append(args, uploads[i].torchArg())
 		}
 		cmd := exec.Command(py, args...)
 		stdout, err := cmd.Output()
@@ -607,6 +620,11 @@ func addTorch(c config, rows []row, trainers []trainerRow, out io.Writer) {
 				for _, i := range tidx {
 					if trainers[i].torchArg() == f[1] {
 						trainers[i].torchSec = atof(f[2])
+					}
+				}
+				for _, i := range uidx {
+					if sec := atof(f[2]); uploads[i].torchArg() == f[1] && sec > 0 {
+						uploads[i].pinnedBps = float64(uploads[i].bytes()) / sec
 					}
 				}
 				continue
@@ -737,7 +755,13 @@ type uploadRow struct {
 	log2       int
 	stepSec    float64 // one optim.Step: upload + update
 	writeBps   float64 // host→device Write bandwidth, the same buffer size
+	pinnedBps  float64 // PyTorch's pinned host→device copy of the same bytes (CUDA); 0: not measured
 }
+
+func (r uploadRow) bytes() int { return (1 << r.log2) * r.gradDT.Size() }
+
+// torchArg is torch_bench.py's case of the pinned copy of the same bytes.
+func (r uploadRow) torchArg() string { return fmt.Sprintf("h2d:%d", r.bytes()) }
 
 func measureUpload(dev device.Backend, log2 int, gdt device.DType, budget time.Duration) (uploadRow, error) {
 	n := 1 << log2
@@ -799,7 +823,7 @@ func printUploads(out io.Writer, rows []uploadRow) {
 	}
 	fmt.Fprintln(out)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "device\tgradients\tparams\tstep ms\tgradient GB/s\twrite GB/s\tof write\tof float32 step\t")
+	fmt.Fprintln(w, "device\tgradients\tparams\tstep ms\tgradient GB/s\twrite GB/s\tof write\tpinned GB/s\tof pinned\tof float32 step\t")
 	f32 := map[string]float64{}
 	for _, r := range rows {
 		if r.gradDT == device.Float32 {
@@ -807,13 +831,16 @@ func printUploads(out io.Writer, rows []uploadRow) {
 		}
 	}
 	for _, r := range rows {
-		gb := float64(int(1)<<r.log2*r.gradDT.Size()) / r.stepSec
-		of := "-"
+		gb := float64(r.bytes()) / r.stepSec
+		of, pinned, ofPinned := "-", "-", "-"
 		if base := f32[r.spec]; base > 0 && r.gradDT != device.Float32 {
 			of = fmt.Sprintf("%.2f", r.stepSec/base)
 		}
-		fmt.Fprintf(w, "%s\t%v\t2^%d\t%.3f\t%s\t%s\t%.2f\t%s\t\n", r.spec, r.gradDT, r.log2, r.stepSec*1e3, gbps(gb), gbps(r.writeBps), gb/r.writeBps, of)
+		if r.pinnedBps > 0 {
+			pinned, ofPinned = gbps(r.pinnedBps), fmt.Sprintf("%.2f", gb/r.pinnedBps)
+		}
+		fmt.Fprintf(w, "%s\t%v\t2^%d\t%.3f\t%s\t%s\t%.2f\t%s\t%s\t%s\t\n", r.spec, r.gradDT, r.log2, r.stepSec*1e3, gbps(gb), gbps(r.writeBps), gb/r.writeBps, pinned, ofPinned, of)
 	}
 	w.Flush()
-	fmt.Fprintln(out, "A trainer-loop step (optim.Step: gradient upload, then the update) against a plain host→device Write of the gradient's bytes; a half-precision step's time as a fraction of the float32 one's.")
+	fmt.Fprintln(out, "A trainer-loop step (optim.Step: gradient upload, then the update) against a plain host→device Write of the gradient's bytes and (CUDA, where PyTorch is importable) PyTorch's copy of as many bytes from pinned memory; a half-precision step's time as a fraction of the float32 one's.")
 }

@@ -5,6 +5,7 @@ Usage: python3 torch_bench.py DEVICE CASE [CASE ...], a CASE being
   many:TENSORS:LOG2           TENSORS tensors of 2^LOG2 parameters in all
   sparse:ROWS:WIDTH:TOUCHED   a sparse trainer step from the host
   latency:N                   a dense step of N parameters from the host, waited for
+  h2d:BYTES                   a copy of BYTES from pinned host memory to the device (CUDA)
 Prints one line per case: "single LOG2 SECONDS", "many TENSORS LOG2 SECONDS",
 or "trainer CASE SECONDS": the mean time of one step. Single and many steps
 are the default (foreach on CUDA) step with gradients already on the device.
@@ -82,6 +83,12 @@ def latency_step(dev, n):
     return timed(dev, step, 200)
 
 
+def h2d(dev, nbytes):
+    host = torch.empty(nbytes, dtype=torch.uint8).fill_(1).pin_memory()
+    dst = torch.empty(nbytes, dtype=torch.uint8, device=dev)
+    return timed(dev, lambda: dst.copy_(host, non_blocking=True), max(5, min(100, (1 << 30) // nbytes)))
+
+
 def main():
     dev = sys.argv[1]
     for arg in sys.argv[2:]:
@@ -93,6 +100,9 @@ def main():
         elif arg.startswith("sparse:"):
             _, rows, width, touched = arg.split(":")
             print(f"trainer {arg} {sparse_step(dev, int(rows), int(width), int(touched))}", flush=True)
+        elif arg.startswith("h2d:"):
+            if dev.startswith("cuda"):
+                print(f"trainer {arg} {h2d(dev, int(arg.split(':')[1]))}", flush=True)
         elif arg.startswith("latency:"):
             print(f"trainer {arg} {latency_step(dev, int(arg.split(':')[1]))}", flush=True)
         else:

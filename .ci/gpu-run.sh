@@ -2,7 +2,7 @@
 # run.sh of the GPU bundle that .ci/gpu-bundle builds: the adagrad GPU
 # checks in one command, on a machine with an NVIDIA driver and no Go.
 #
-#   OUT=/some/dir ./run.sh [STEP ...]
+#   OUT=/some/dir bash run.sh [STEP ...]
 #
 # Steps, each under its own time limit (seconds), together 550 s, inside
 # the device tool's 10 minutes a command:
@@ -19,7 +19,7 @@
 #
 # Under $OUT (default: ./out beside this script), at most 8 files:
 # status.txt (one line per step: name, exit status, seconds; a last line
-# ALL with the worst status), log.txt (everything printed), bench.csv and
+# ALL with the first failed step's status, 0 when all passed), log.txt (everything printed), bench.csv and
 # bench.png. The exit status is the first failed step's: non-zero when any
 # step failed, timed out (124 or 137), found no device, or was not built.
 set -u -o pipefail
@@ -62,7 +62,7 @@ log=$out/log.txt
 status=$out/status.txt
 : >"$log"
 : >"$status"
-worst=0
+failed=0
 bin=$(mktemp -d)
 
 note() { echo "$*" | tee -a "$log"; }
@@ -81,17 +81,17 @@ step() {
 
 record() { # record NAME RC SECONDS [WHY]
 	echo "$1 $2 ${3}s${4:+ $4}" | tee -a "$status" >>"$log"
-	if [ "$2" -ne 0 ] && [ "$worst" -eq 0 ]; then
-		worst=$2
+	if [ "$2" -ne 0 ] && [ "$failed" -eq 0 ]; then
+		failed=$2
 	fi
 }
 
 finish() {
-	echo "ALL $worst" >>"$status"
+	echo "ALL $failed" >>"$status"
 	note "===== status"
 	cat "$status"
 	rm -rf "$bin"
-	exit "$worst"
+	exit "$failed"
 }
 
 want() { # want STEP: the step was asked for (or no step was named)
@@ -110,7 +110,7 @@ if ! grep -q '^gpu 0 ' "$status"; then
 	note "run.sh: no NVIDIA GPU here (the -tags cuda binaries end at start without a driver)"
 	finish
 fi
-step unpack 30 "$here/run.sh" --unpack "$bin"
+step unpack 30 bash "$here/run.sh" --unpack "$bin"
 grep -q '^unpack 0 ' "$status" || finish
 export LD_LIBRARY_PATH="$bin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # NVIDIA's OpenCL through the ICD loader carried here: the image's ICD file
@@ -130,24 +130,24 @@ if want devices; then
 	step devices 20 "$bin/bench" -list -require "$require"
 fi
 if want nvrtc; then
-	step nvrtc 45 "$here/run.sh" --gotest "$bin/nvrtc.test" -test.v -test.timeout 40s
+	step nvrtc 45 bash "$here/run.sh" --gotest "$bin/nvrtc.test" -test.v -test.timeout 40s
 fi
 if want cuda-tests; then
-	step cuda-tests 90 "$here/run.sh" --gotest "$bin/cuda.test" -test.v -test.timeout 85s
+	step cuda-tests 90 bash "$here/run.sh" --gotest "$bin/cuda.test" -test.v -test.timeout 85s
 fi
 if want opencl-tests; then
 	if [ -n "$opencl" ]; then
-		step opencl-tests 60 "$here/run.sh" --gotest "$bin/opencl.test" -test.v -test.timeout 55s
+		step opencl-tests 60 bash "$here/run.sh" --gotest "$bin/opencl.test" -test.v -test.timeout 55s
 	else
 		record opencl-tests 127 0 "not built: $(grep '^not built: opencl' "$here/MANIFEST")"
 	fi
 fi
 if want cuda-bench; then
-	step cuda-bench 110 "$here/run.sh" --gotest "$bin/cuda.test" -test.v -test.run '^$' -test.bench . -test.benchtime 300ms -test.timeout 105s
+	step cuda-bench 110 bash "$here/run.sh" --gotest "$bin/cuda.test" -test.v -test.run '^$' -test.bench . -test.benchtime 300ms -test.timeout 105s
 fi
 if want opencl-bench; then
 	if [ -n "$opencl" ]; then
-		step opencl-bench 45 "$here/run.sh" --gotest "$bin/opencl.test" -test.v -test.run '^$' -test.bench . -test.benchtime 200ms -test.timeout 40s
+		step opencl-bench 45 bash "$here/run.sh" --gotest "$bin/opencl.test" -test.v -test.run '^$' -test.bench . -test.benchtime 200ms -test.timeout 40s
 	else
 		record opencl-bench 127 0 "not built"
 	fi

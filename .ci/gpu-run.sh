@@ -19,8 +19,8 @@
 #
 # Under $OUT (default: ./out beside this script), at most 8 files:
 # status.txt (one line per step: name, exit status, seconds; a last line
-# ALL with the first failed step's status, 0 when all passed), log.txt (everything printed), bench.csv and
-# bench.png. The exit status is the first failed step's: non-zero when any
+# ALL with the first failed step's status, 0 when all passed), log.txt
+# (everything printed), bench.csv and bench.png. The exit status is the first failed step's: non-zero when any
 # step failed, timed out (124 or 137), found no device, or was not built.
 set -u -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)

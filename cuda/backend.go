@@ -149,7 +149,9 @@ func (b *Backend) setup() (err error) {
 	if err := b.load(); err != nil {
 		return err
 	}
-	b.args = newArgs()
+	if b.args, err = newArgs(); err != nil {
+		return err
+	}
 	b.stage, err = newStager()
 	return err
 }

@@ -17,6 +17,8 @@ import (
 	"unsafe"
 
 	"gorgonia.org/cu"
+
+	"github.com/adagrad-go/adagrad/device"
 )
 
 // gorgonia.org/cu's Function.Launch passes every argument as 8 bytes and
@@ -44,13 +46,16 @@ type args struct {
 	err  error // the arguments overflowed (a bug: the kernels' signatures are fixed)
 }
 
-func newArgs() *args {
+func newArgs() (*args, error) {
 	size := maxArgs*int(unsafe.Sizeof(unsafe.Pointer(nil))) + maxArgBytes
 	mem := C.calloc(1, C.size_t(size))
+	if mem == nil {
+		return nil, fmt.Errorf("cuda: %w: %d bytes of kernel arguments", device.ErrOutOfMemory, size)
+	}
 	a := &args{mem: mem}
 	a.ptrs = unsafe.Slice((*unsafe.Pointer)(mem), maxArgs)
 	a.vals = unsafe.Slice((*byte)(unsafe.Add(mem, maxArgs*int(unsafe.Sizeof(unsafe.Pointer(nil))))), maxArgBytes)
-	return a
+	return a, nil
 }
 
 func (a *args) free() {

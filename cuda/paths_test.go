@@ -263,7 +263,7 @@ func TestRowPathsMatchCPU(t *testing.T) {
 				p.t = t
 				zeroCopyMax = c.zeroCopy
 				n := c.rows*c.width + 5
-				off := 5
+				off := 4 + c.touched%2 // aligned (the vector path) or not
 				param := p.alloc(dt, n, random(rng, dt, n, false))
 				sum := p.alloc(dt, n, random(rng, dt, n, true))
 				for step := range 3 {

@@ -118,16 +118,10 @@ func updateRangesHalf(p []float32, g []uint16, dt device.DType, st [device.MaxSt
 		for at := lo; at < hi; at += step {
 			end := min(at+step, hi)
 			wide = wide[:end-at]
-			// Two loops rather than a function value, so that the
-			// conversions inline.
 			if dt == device.BFloat16 {
-				for i, h := range g[at:end] {
-					wide[i] = half.BF16ToFloat32(h)
-				}
+				half.WidenBF16(wide, g[at:end])
 			} else {
-				for i, h := range g[at:end] {
-					wide[i] = half.F16ToFloat32(h)
-				}
+				half.WidenF16(wide, g[at:end])
 			}
 			k(p[at:end], wide, pieceStates(&st, r, at, end), c)
 		}

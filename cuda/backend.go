@@ -4,8 +4,8 @@ package cuda
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
-	"unsafe"
 
 	"gorgonia.org/cu"
 
@@ -15,35 +15,40 @@ import (
 	"github.com/adagrad-go/adagrad/kernels"
 )
 
-// Backend runs Adagrad on one CUDA device. Make it with Open. Every driver
-// call runs on the backend's own locked thread (see worker).
+// Backend runs Adagrad on one CUDA device. Make it with Open. Every call
+// runs on the calling goroutine, locked to its OS thread for the call with
+// the backend's context current (see bound).
 type Backend struct {
 	mu      sync.Mutex
 	track   device.Tracker
 	caps    device.Capabilities
-	w       *worker
 	ordinal int
 	name    string
 	cc      int // compute capability, 10*major+minor
 	sms     int // multiprocessors
 	image   nvrtc.Image
 	ctx     cu.CUContext
-	stream  cu.Stream // compute: kernels, memsets, device copies
-	copies  cu.Stream // host→device copies (see order.go)
+	stream  cu.Stream // compute: kernels, memsets, device copies, reads, row uploads
+	copies  cu.Stream // Writes (see order.go)
 	copied  cu.Event  // the latest copy queued on copies
 	// copiedSet: a copy was queued since compute work last waited for one.
 	copiedSet bool
+	log       launchLog
 	mod       cu.Module
 	update    map[device.DType]cu.Function // update_*, by gradient dtype (half ones for float32 parameters)
+	inline    map[device.DType]cu.Function // update_*_inline, likewise
 	rowsFn    map[device.DType]cu.Function // update_rows_f32, update_rows_f64
 	gather    map[device.DType]cu.Function // gather_rows_f32, gather_rows_f64
 	stage     *stager
-	// Device scratch, two of each used in turn so that the next launch's
-	// upload overlaps the current launch: range tables, and the rows and
-	// values of row-sparse launches.
-	tables, rows, vals   [2]scratch
-	gatherRows, gathered scratch // ReadRows: the row indices in, the rows out
-	tableFlip, rowFlip   int
+	args      *args
+	// tables caches the last range table of each parameter dtype (see
+	// update.go).
+	tables map[device.DType]*tableCache
+	// Device scratch for row-sparse work too large to read from staging
+	// memory directly: the rows and values of UpdateRows, the row indices
+	// and the gathered rows of ReadRows. Only the compute stream uses them,
+	// so stream order protects them.
+	rows, vals, gatherRows, gathered scratch
 }
 
 var (
@@ -72,9 +77,9 @@ func capabilities() device.Capabilities {
 	return caps
 }
 
-// Open opens CUDA device ordinal: it makes a context on a thread of its
-// own, compiles kernels/adagrad.cu with NVRTC for the device (or takes it
-// from the on-disk cache, see nvrtc.CacheEnv) and loads it.
+// Open opens CUDA device ordinal: it makes a context, compiles
+// kernels/adagrad.cu with NVRTC for the device (or takes it from the
+// on-disk cache, see nvrtc.CacheEnv) and loads it.
 func Open(ordinal int) (*Backend, error) {
 	n, err := cu.NumDevices()
 	if err != nil {
@@ -84,22 +89,35 @@ func Open(ordinal int) (*Backend, error) {
 		return nil, fmt.Errorf("%w: no CUDA device %d (%d present)", device.ErrUnavailable, ordinal, n)
 	}
 	b := &Backend{ordinal: ordinal, caps: capabilities(), update: map[device.DType]cu.Function{},
-		rowsFn: map[device.DType]cu.Function{}, gather: map[device.DType]cu.Function{}}
-	w, err := startWorker(b.setup)
+		inline: map[device.DType]cu.Function{}, rowsFn: map[device.DType]cu.Function{},
+		gather: map[device.DType]cu.Function{}, tables: map[device.DType]*tableCache{}}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	prev, err := cu.CurrentContext()
 	if err != nil {
+		return nil, wrap("cuCtxGetCurrent", err)
+	}
+	if err := guard(b.setup); err != nil {
+		b.release() // destroying the context pops it off this thread
 		return nil, err
 	}
-	b.w = w
+	// cuCtxCreate pushed the context on this thread: pop it, so that the
+	// thread has its previous context (usually none) again. Calls make it
+	// current for their own duration (bound).
+	if _, err := cu.PopCurrentCtx(); err != nil {
+		b.release()
+		return nil, wrap("cuCtxPopCurrent", err)
+	}
+	if cur, err := cu.CurrentContext(); err == nil && cur != prev {
+		cu.SetCurrentContext(prev)
+	}
 	return b, nil
 }
 
-// setup runs on the worker thread; on failure it releases what it made.
+// setup makes the context (current on the calling thread, which Open has
+// locked) and everything the backend keeps. On failure Open releases what
+// it made.
 func (b *Backend) setup() (err error) {
-	defer func() {
-		if err != nil {
-			b.release()
-		}
-	}()
 	dev, err := cu.GetDevice(b.ordinal)
 	if err != nil {
 		return wrap("cuDeviceGet", err)
@@ -112,9 +130,11 @@ func (b *Backend) setup() (err error) {
 		return wrap("cuDeviceGetAttribute", err)
 	}
 	b.cc, b.sms = 10*attrs[0]+attrs[1], attrs[2]
-	// cuCtxCreate makes the context current on this thread, which stays
-	// locked to the worker for the backend's life.
-	if b.ctx, err = dev.MakeContext(cu.SchedAuto); err != nil {
+	// MapHost: kernels read and write mapped staging memory (always on
+	// since CUDA 11, stated for older drivers). SchedAuto spins while
+	// waiting on a machine with more cores than contexts, which keeps a
+	// synchronous round trip short.
+	if b.ctx, err = dev.MakeContext(cu.SchedAuto | cu.MapHost); err != nil {
 		return wrap("cuCtxCreate", err)
 	}
 	if b.stream, err = cu.MakeStream(cu.NonBlocking); err != nil {
@@ -127,6 +147,9 @@ func (b *Backend) setup() (err error) {
 		return wrap("cuEventCreate", err)
 	}
 	if err := b.load(); err != nil {
+		return err
+	}
+	if b.args, err = newArgs(); err != nil {
 		return err
 	}
 	b.stage, err = newStager()
@@ -166,6 +189,8 @@ func (b *Backend) load() error {
 	}{
 		{"update_f32", device.Float32, b.update}, {"update_f64", device.Float64, b.update},
 		{"update_f32_bf16", device.BFloat16, b.update}, {"update_f32_f16", device.Float16, b.update},
+		{"update_f32_inline", device.Float32, b.inline}, {"update_f64_inline", device.Float64, b.inline},
+		{"update_f32_bf16_inline", device.BFloat16, b.inline}, {"update_f32_f16_inline", device.Float16, b.inline},
 		{"update_rows_f32", device.Float32, b.rowsFn}, {"update_rows_f64", device.Float64, b.rowsFn},
 		{"gather_rows_f32", device.Float32, b.gather}, {"gather_rows_f64", device.Float64, b.gather},
 	} {
@@ -197,8 +222,9 @@ type buffer struct {
 
 func (x *buffer) bytes() int64 { return x.Bytes() }
 
-// call runs f on the worker thread while holding the backend's lock, after
-// checking that the backend is open and owns bufs (nil ones stay nil).
+// call runs f on the calling goroutine's thread with the context current
+// (bound), while holding the backend's lock, after checking that the
+// backend is open and owns bufs (nil ones stay nil).
 func (b *Backend) call(bufs []device.Buffer, f func(xs []*buffer) error) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -206,7 +232,7 @@ func (b *Backend) call(bufs []device.Buffer, f func(xs []*buffer) error) error {
 	if err != nil {
 		return err
 	}
-	return b.w.do(func() error { return f(xs) })
+	return b.bound(func() error { return f(xs) })
 }
 
 // Alloc returns a zeroed buffer of n elements. Out of device memory is an
@@ -220,7 +246,7 @@ func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
 		return nil, err
 	}
 	x := &buffer{BufferHeader: h}
-	err = b.w.do(func() error {
+	err = b.bound(func() error {
 		if n == 0 {
 			return nil
 		}
@@ -232,11 +258,12 @@ func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
 			cu.MemFree(ptr)
 			return wrap("cuMemsetD8Async", err)
 		}
-		x.ptr = ptr
 		if err := b.touched(&x.use); err != nil {
-			x.release()
+			b.drain() // the memset is queued
+			cu.MemFree(ptr)
 			return err
 		}
+		x.ptr = ptr
 		return nil
 	})
 	if err != nil {
@@ -247,8 +274,8 @@ func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
 }
 
 // Write copies src into dst at element off through page-locked staging
-// buffers and asynchronous copies on the backend's stream: it returns once
-// src has been copied to staging, so src may be reused at once.
+// memory and asynchronous copies on the copy stream: it returns once src
+// has been copied to staging, so src may be reused at once.
 func (b *Backend) Write(dst device.Buffer, off int, src any) error {
 	return b.call([]device.Buffer{dst}, func(xs []*buffer) error {
 		if _, err := device.CheckCopy(dst, off, src); err != nil {
@@ -263,7 +290,7 @@ func (b *Backend) Write(dst device.Buffer, off int, src any) error {
 }
 
 // Read copies len(dst) elements of src from element off into dst, after
-// all queued work.
+// all queued work, through page-locked staging memory.
 func (b *Backend) Read(dst any, src device.Buffer, off int) error {
 	return b.call([]device.Buffer{src}, func(xs []*buffer) error {
 		if _, err := device.CheckCopy(src, off, dst); err != nil {
@@ -273,11 +300,15 @@ func (b *Backend) Read(dst any, src device.Buffer, off int) error {
 		if len(host) == 0 {
 			return nil
 		}
-		if err := b.drain(); err != nil {
+		if err := b.beforeCompute(); err != nil {
 			return err
 		}
 		at := xs[0].ptr + cu.DevicePtr(off*src.DType().Size())
-		return wrap("cuMemcpyDtoH", cu.MemcpyDtoH(unsafe.Pointer(&host[0]), at, int64(len(host))))
+		if err := b.stage.download(host, at, b.stream); err != nil {
+			return err
+		}
+		b.finished()
+		return nil
 	})
 }
 
@@ -327,34 +358,30 @@ func (x *buffer) release() error {
 	if x.ptr != 0 {
 		err = wrap("cuMemFree", cu.MemFree(x.ptr))
 	}
-	if uerr := x.use.destroy(); err == nil {
-		err = uerr
-	}
 	x.ptr = 0
 	return err
 }
 
 // Close waits for queued work, then frees every buffer, the staging
-// memory, the module, the stream and the context, and ends the thread.
-// Closing twice is not an error.
+// memory, the module, the streams and the context. Closing twice is not an
+// error.
 func (b *Backend) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.track.CheckOpen() != nil {
 		return nil
 	}
-	err := b.w.do(func() error {
+	return b.bound(func() error {
 		err := b.drain()
 		if rerr := b.release(); err == nil {
 			err = rerr
 		}
 		return err
 	})
-	b.w.stop()
-	return err
 }
 
-// release frees every driver object; it runs on the worker thread.
+// release frees every driver object, with the context current; it may run
+// more than once (each handle is cleared once freed).
 func (b *Backend) release() error {
 	var first error
 	keep := func(err error) {
@@ -366,21 +393,24 @@ func (b *Backend) release() error {
 	for _, x := range live {
 		keep(x.(*buffer).release())
 	}
-	for i := range b.tables {
-		for _, sc := range []*scratch{&b.tables[i], &b.rows[i], &b.vals[i]} {
-			keep(sc.free())
-		}
+	for _, t := range b.tables {
+		keep(t.dev.free())
 	}
-	keep(b.gatherRows.free())
-	keep(b.gathered.free())
+	for _, sc := range []*scratch{&b.rows, &b.vals, &b.gatherRows, &b.gathered} {
+		keep(sc.free())
+	}
 	if b.stage != nil {
 		keep(b.stage.free())
 		b.stage = nil
 	}
-	if len(b.update) > 0 {
+	b.args.free()
+	b.args = nil
+	keep(b.log.destroy())
+	if b.mod != (cu.Module{}) {
 		keep(wrap("cuModuleUnload", b.mod.Unload()))
-		b.update, b.rowsFn, b.gather = nil, nil, nil
+		b.mod = cu.Module{}
 	}
+	b.update, b.inline, b.rowsFn, b.gather = nil, nil, nil, nil
 	if b.copied != (cu.Event{}) {
 		keep(wrap("cuEventDestroy", cu.DestroyEvent(&b.copied)))
 	}

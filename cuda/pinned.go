@@ -23,19 +23,29 @@ import (
 // but not allocate it; cuMemHostAlloc is called here.
 
 // pinned is page-locked host memory: C memory, never the Go heap, so the
-// driver may keep using it after a call returns (asynchronous copies).
+// driver may keep using it after a call returns (asynchronous copies). It
+// is mapped into the device's address space too (dev), so that a kernel
+// can read small inputs from it and write small outputs to it directly,
+// without a copy of their own.
 type pinned struct {
 	ptr  unsafe.Pointer
+	dev  cu.DevicePtr
 	size int
 }
 
-// allocPinned must run on the thread that holds the context.
+// allocPinned allocates size bytes of mapped page-locked memory, with the
+// backend's context current.
 func allocPinned(size int) (pinned, error) {
 	var p unsafe.Pointer
-	if rc := C.cuMemHostAlloc(&p, C.size_t(size), 0); rc != C.CUDA_SUCCESS {
+	if rc := C.cuMemHostAlloc(&p, C.size_t(size), C.CU_MEMHOSTALLOC_DEVICEMAP); rc != C.CUDA_SUCCESS {
 		return pinned{}, &Error{Op: fmt.Sprintf("cuMemHostAlloc(%d bytes)", size), Code: int(rc)}
 	}
-	return pinned{ptr: p, size: size}, nil
+	var d C.CUdeviceptr
+	if rc := C.cuMemHostGetDevicePointer(&d, p, 0); rc != C.CUDA_SUCCESS {
+		C.cuMemFreeHost(p)
+		return pinned{}, &Error{Op: "cuMemHostGetDevicePointer", Code: int(rc)}
+	}
+	return pinned{ptr: p, dev: cu.DevicePtr(d), size: size}, nil
 }
 
 func (p pinned) bytes() []byte { return unsafe.Slice((*byte)(p.ptr), p.size) }

@@ -4,7 +4,6 @@ package cuda
 
 import (
 	"fmt"
-	"unsafe"
 
 	"gorgonia.org/cu"
 
@@ -13,13 +12,53 @@ import (
 )
 
 const (
-	blockSize   = 256 // threads per block
-	blocksPerSM = 8   // enough resident warps to hide memory latency
+	blockSize = 256 // threads per block
+	// maxGrid is CUDA's limit on blocks in x; the kernels loop over the
+	// rest (never, in practice: 2^31 blocks of 256 units of 4).
+	maxGrid = 1<<31 - 1
+	// inlineRanges and inlineBytes are kernels/adagrad.cu's INLINE_RANGES
+	// and sizeof(InlineTable): a table of up to inlineRanges ranges goes
+	// to the kernel by value.
+	inlineRanges = 16
+	inlineBytes  = inlineRanges * (launch.MetaWords + device.MaxCoefs) * 8
 )
 
+// grid is the number of blocks that give each of n work items a thread.
+func grid(n int) int { return min((n+blockSize-1)/blockSize, maxGrid) }
+
+// tableCache is the encoded range table of the last dense update of one
+// parameter dtype: a trainer's steps send the same ranges every time (or
+// the same but for a decayed learning rate), so the table is encoded only
+// when the ranges change, and a device copy (for tables too large to pass
+// by value) uploaded only then.
+type tableCache struct {
+	ranges  []device.Range
+	table   []byte // meta, then coef
+	metaLen int
+	units   int
+	dev     scratch
+	onDev   bool // dev holds table
+}
+
+// table returns the cache of dtype dt holding ranges' table.
+func (b *Backend) table(dt device.DType, ranges []device.Range) *tableCache {
+	t := b.tables[dt]
+	if t == nil {
+		t = &tableCache{}
+		b.tables[dt] = t
+	}
+	if t.table == nil || !launch.SameRanges(t.ranges, ranges) {
+		meta, coef, units := launch.Table(dt, ranges)
+		t.ranges = append(t.ranges[:0], ranges...)
+		t.table, t.metaLen, t.units, t.onDev = append(meta, coef...), len(meta), units, false
+	}
+	return t
+}
+
 // Update queues one launch of kernels/adagrad.cu over every range of u,
-// whatever their rules, after a copy of the range table. It returns before
-// the device is done.
+// whatever their rules, with the range table as a kernel parameter (or,
+// beyond inlineRanges ranges, in device memory, uploaded when it changes).
+// It returns before the device is done, having called nothing that waits.
 func (b *Backend) Update(u device.Update) error {
 	return b.call(append([]device.Buffer{u.Param, u.Grad}, u.State[:]...), func(xs []*buffer) error {
 		if err := u.Validate(); err != nil {
@@ -29,21 +68,35 @@ func (b *Backend) Update(u device.Update) error {
 		if err := b.caps.CheckRules(dt, false, u.Ranges...); err != nil {
 			return err
 		}
-		meta, coef, units := launch.Table(dt, u.Ranges)
-		if units == 0 {
+		t := b.table(dt, u.Ranges)
+		if t.units == 0 {
 			return nil
 		}
-		b.tableFlip ^= 1
-		table := &b.tables[b.tableFlip]
-		if err := table.put(b, append(meta, coef...)); err != nil {
-			return err
-		}
 		s0, s1 := states(xs[0], xs[2:])
-		uses := []*usage{&xs[0].use, &xs[1].use, &table.use, &s0.use, &s1.use}
-		return b.launch(b.update[u.Grad.DType()], units, // the half-gradient kernels are for float32 parameters
-			uses, uint64(xs[0].ptr), uint64(xs[1].ptr), uint64(s0.ptr), uint64(s1.ptr),
-			uint64(table.ptr), uint64(table.ptr)+uint64(len(meta)),
-			uint64(len(u.Ranges)), uint64(units))
+		a := b.args
+		a.reset()
+		a.u64(uint64(xs[0].ptr), uint64(xs[1].ptr), uint64(s0.ptr), uint64(s1.ptr))
+		// The half-gradient kernels are for float32 parameters.
+		fn := b.inline[u.Grad.DType()]
+		if len(u.Ranges) <= inlineRanges {
+			a.block(t.table, inlineBytes)
+		} else {
+			if !t.onDev {
+				if err := t.dev.grow(b, len(t.table)); err != nil {
+					return err
+				}
+				// On the compute stream: the launch after it reads it, and
+				// the launches before it are done with it by then.
+				if err := b.stage.upload(t.dev.ptr, t.table, b.stream); err != nil {
+					return err
+				}
+				t.onDev = true
+			}
+			fn = b.update[u.Grad.DType()]
+			a.u64(uint64(t.dev.ptr), uint64(t.dev.ptr)+uint64(t.metaLen))
+		}
+		a.u64(uint64(len(u.Ranges)), uint64(t.units))
+		return b.launch(fn, t.units, &xs[0].use, &xs[1].use, &s0.use, &s1.use)
 	})
 }
 
@@ -60,23 +113,15 @@ func states(param *buffer, state []*buffer) (s0, s1 *buffer) {
 	return out[0], out[1]
 }
 
-// launch starts fn over units work items, grid-stride, on the compute
-// stream once the queued copies are done, and records that it uses the
-// buffers of uses. Every argument is passed in an 8-byte slot, as
-// gorgonia.org/cu's Launch copies them; the kernel reads as many bytes as
-// its parameter's type has (little-endian: a float32 or uint32 sits in the
-// low half).
-func (b *Backend) launch(fn cu.Function, units int, uses []*usage, args ...uint64) error {
-	params := make([]unsafe.Pointer, len(args))
-	for i := range args {
-		params[i] = unsafe.Pointer(&args[i])
-	}
+// launch starts fn with b.args over n work items, one thread each, on the
+// compute stream once the queued copies are done, and records that it
+// uses the buffers of uses.
+func (b *Backend) launch(fn cu.Function, n int, uses ...*usage) error {
 	if err := b.beforeCompute(); err != nil {
 		return err
 	}
-	blocks := min((units+blockSize-1)/blockSize, b.sms*blocksPerSM)
-	if err := fn.Launch(blocks, 1, 1, blockSize, 1, 1, 0, b.stream, params); err != nil {
-		return wrap(fmt.Sprintf("cuLaunchKernel(%d blocks)", blocks), err)
+	if err := b.args.launch(fn, grid(n), blockSize, b.stream); err != nil {
+		return err
 	}
 	return b.touched(uses...)
 }
@@ -86,24 +131,15 @@ func (b *Backend) launch(fn cu.Function, units int, uses []*usage, args ...uint6
 type scratch struct {
 	ptr cu.DevicePtr
 	n   int
-	use usage
 }
 
-// put copies data into the scratch through the staging ring on the copy
-// stream, growing it first when too small.
-func (sc *scratch) put(b *Backend, data []byte) error {
-	if err := sc.grow(b, len(data)); err != nil {
-		return err
-	}
-	return b.copyInto(sc.ptr, data, &sc.use)
-}
-
-// grow makes the scratch hold at least n bytes. The old memory is freed
-// after both streams drain, since a queued launch may still use it.
+// grow makes the scratch hold at least n bytes, doubling. The old memory
+// is freed after all queued work, since a queued launch may still use it.
 func (sc *scratch) grow(b *Backend, n int) error {
 	if n <= sc.n {
 		return nil
 	}
+	size := max(n, 2*sc.n, 4096)
 	if sc.ptr != 0 {
 		if err := b.drain(); err != nil {
 			return err
@@ -112,7 +148,6 @@ func (sc *scratch) grow(b *Backend, n int) error {
 			return err
 		}
 	}
-	size := max(n, 4096)
 	ptr, err := cu.MemAlloc(int64(size))
 	if err != nil {
 		return wrap(fmt.Sprintf("cuMemAlloc(%d bytes)", size), err)
@@ -122,13 +157,10 @@ func (sc *scratch) grow(b *Backend, n int) error {
 }
 
 func (sc *scratch) free() error {
-	err := sc.use.destroy()
 	if sc.ptr == 0 {
-		return err
+		return nil
 	}
-	if ferr := wrap("cuMemFree", cu.MemFree(sc.ptr)); err == nil {
-		err = ferr
-	}
+	err := wrap("cuMemFree", cu.MemFree(sc.ptr))
 	sc.ptr, sc.n = 0, 0
 	return err
 }

@@ -11,10 +11,21 @@
 // record meta[8r..8r+7] holds its first unit, offset, length, row width,
 // rule (RULE_* below, device.Rule's numbers), and the offsets of its state
 // in state buffers 0 and 1; coef[6r..6r+5] its coefficients. Unit u of
-// range r starts at element offset + 4*(u - first). Threads walk the units
-// with a grid stride, dispatch on the range's rule, and use 16-byte vector
-// loads where a unit is whole and 4-element aligned (the optimizer aligns
-// every tensor and its state to 4).
+// range r starts at element offset + 4*(u - first). Each thread takes one
+// unit, as the OpenCL kernel's work-items do (the grid covers every unit;
+// the loop only runs again if a launch ever had to be capped), finds its
+// range by binary search, dispatches on the range's rule, and uses 16-byte
+// vector loads where a unit is whole and 4-element aligned (the optimizer
+// aligns every tensor and its state to 4).
+//
+// The table (meta, then coef: the bytes of internal/launch.Table) reaches
+// the kernel in one of two ways: by value, as a kernel parameter of
+// INLINE_RANGES ranges at most (the update_*_inline kernels: nothing to
+// copy before the launch, and a table that changes every step, such as a
+// decayed learning rate, costs nothing), or, for more ranges, in device
+// memory (update_*). The code reads the table with plain loads, never
+// __ldg, so that a table in parameter space stays there (ld.param) rather
+// than being copied to local memory.
 //
 // Adding a rule: its RULE_ number, its element functions (dense and
 // row-sparse), and a case in rule_dense and rule_rows.
@@ -160,93 +171,112 @@ struct F16Grad {
 	}
 };
 
-template <typename T> __device__ __forceinline__ Coef<T> load_coef(const T *__restrict__ coef, unsigned r) {
+template <typename T> __device__ __forceinline__ Coef<T> load_coef(const T *coef, unsigned r) {
 	Coef<T> k;
 #pragma unroll
 	for (int i = 0; i < MAX_COEFS; i++) {
-		k.c[i] = __ldg(&coef[MAX_COEFS * r + i]);
+		k.c[i] = coef[MAX_COEFS * r + i];
 	}
 	return k;
 }
 
-template <typename T, typename G = SameGrad<T>>
-__device__ void update(T *__restrict__ param, const typename G::raw *__restrict__ grad, T *__restrict__ state0,
-                       T *__restrict__ state1, const u64 *__restrict__ meta, const T *__restrict__ coef, unsigned nranges,
-                       u64 units) {
-	const u64 stride = (u64)gridDim.x * blockDim.x;
-	for (u64 u = (u64)blockIdx.x * blockDim.x + threadIdx.x; u < units; u += stride) {
-		// The last range whose first unit is <= u.
-		unsigned lo = 0, hi = nranges;
-		while (hi - lo > 1) {
-			unsigned mid = (lo + hi) / 2;
-			if (__ldg(&meta[META_WORDS * mid]) <= u) {
-				lo = mid;
-			} else {
-				hi = mid;
-			}
-		}
-		const u64 *m = meta + META_WORDS * lo;
-		const u64 off = __ldg(&m[1]), rule = __ldg(&m[4]);
-		const u64 e = off + 4 * (u - __ldg(&m[0])); // first element of the unit
-		const u64 end = off + __ldg(&m[2]);
-		// s0[i] is the state of param[i]: the range's state starts at m[5].
-		T *s0 = state0 + ((long long)__ldg(&m[5]) - (long long)off);
-		const Coef<T> k = load_coef(coef, lo);
-		if (e + 4 <= end && e % 4 == 0 && (u64)(s0 + e) % 16 == 0) {
-			Quad<T> p = load4(param + e), s = load4(s0 + e);
-			const Quad<T> g = G::load4(grad + e);
-#pragma unroll
-			for (int j = 0; j < 4; j++) {
-				T unused = T(0);
-				rule_dense(rule, p.v[j], g.v[j], s.v[j], unused, k);
-			}
-			store4(s0 + e, s);
-			store4(param + e, p);
+// update_unit updates unit u: the range table is meta and coef (in device
+// memory or in parameter space).
+template <typename T, typename G>
+__device__ __forceinline__ void update_unit(T *__restrict__ param, const typename G::raw *__restrict__ grad,
+                                            T *__restrict__ state0, const u64 *meta, const T *coef, unsigned nranges,
+                                            u64 u) {
+	// The last range whose first unit is <= u.
+	unsigned lo = 0, hi = nranges;
+	while (hi - lo > 1) {
+		unsigned mid = (lo + hi) / 2;
+		if (meta[META_WORDS * mid] <= u) {
+			lo = mid;
 		} else {
-			for (u64 i = e; i < end && i < e + 4; i++) {
-				T p = param[i], s = s0[i], t = T(0);
-				rule_dense(rule, p, G::widen(grad[i]), s, t, k);
-				s0[i] = s;
-				param[i] = p;
-			}
+			hi = mid;
+		}
+	}
+	const u64 *m = meta + META_WORDS * lo;
+	const u64 off = m[1], rule = m[4];
+	const u64 e = off + 4 * (u - m[0]); // first element of the unit
+	const u64 end = off + m[2];
+	// s0[i] is the state of param[i]: the range's state starts at m[5].
+	T *s0 = state0 + ((long long)m[5] - (long long)off);
+	const Coef<T> k = load_coef(coef, lo);
+	if (e + 4 <= end && e % 4 == 0 && (u64)(s0 + e) % 16 == 0) {
+		Quad<T> p = load4(param + e), s = load4(s0 + e);
+		const Quad<T> g = G::load4(grad + e);
+#pragma unroll
+		for (int j = 0; j < 4; j++) {
+			T unused = T(0);
+			rule_dense(rule, p.v[j], g.v[j], s.v[j], unused, k);
+		}
+		store4(s0 + e, s);
+		store4(param + e, p);
+	} else {
+		for (u64 i = e; i < end && i < e + 4; i++) {
+			T p = param[i], s = s0[i], t = T(0);
+			rule_dense(rule, p, G::widen(grad[i]), s, t, k);
+			s0[i] = s;
+			param[i] = p;
 		}
 	}
 }
 
-extern "C" __global__ void update_f32(float *param, const float *grad, float *state0, float *state1, const u64 *meta,
-                                      const float *coef, unsigned nranges, u64 units) {
-	update<float>(param, grad, state0, state1, meta, coef, nranges, units);
+template <typename T, typename G>
+__device__ __forceinline__ void update(T *__restrict__ param, const typename G::raw *__restrict__ grad,
+                                       T *__restrict__ state0, const u64 *meta, const T *coef, unsigned nranges,
+                                       u64 units) {
+	const u64 stride = (u64)gridDim.x * blockDim.x;
+	for (u64 u = (u64)blockIdx.x * blockDim.x + threadIdx.x; u < units; u += stride) {
+		update_unit<T, G>(param, grad, state0, meta, coef, nranges, u);
+	}
 }
 
-extern "C" __global__ void update_f64(double *param, const double *grad, double *state0, double *state1, const u64 *meta,
-                                      const double *coef, unsigned nranges, u64 units) {
-	update<double>(param, grad, state0, state1, meta, coef, nranges, units);
-}
+// InlineTable is a range table passed by value: meta for nranges ranges,
+// then their coefficients, as internal/launch.Table encodes them (sized
+// for float64 coefficients; float32 ones take less).
+#define INLINE_RANGES 16
+struct InlineTable {
+	u64 w[INLINE_RANGES * (META_WORDS + MAX_COEFS)];
+};
 
-extern "C" __global__ void update_f32_bf16(float *param, const unsigned short *grad, float *state0, float *state1,
-                                           const u64 *meta, const float *coef, unsigned nranges, u64 units) {
-	update<float, BF16Grad>(param, grad, state0, state1, meta, coef, nranges, units);
-}
+// UPDATE_KERNELS defines update_NAME (table in device memory) and
+// update_NAME_inline (table by value) for parameters of type T and
+// gradients loaded by G.
+#define UPDATE_KERNELS(NAME, T, G)                                                                                     \
+	extern "C" __global__ void update_##NAME(T *param, const G::raw *grad, T *state0, T *state1, const u64 *meta,      \
+	                                         const T *coef, unsigned nranges, u64 units) {                            \
+		update<T, G>(param, grad, state0, meta, coef, nranges, units);                                                 \
+	}                                                                                                                  \
+	extern "C" __global__ void update_##NAME##_inline(T *param, const G::raw *grad, T *state0, T *state1,             \
+	                                                  const InlineTable table, unsigned nranges, u64 units) {         \
+		update<T, G>(param, grad, state0, table.w, reinterpret_cast<const T *>(table.w + META_WORDS * nranges),        \
+		             nranges, units);                                                                                  \
+	}
 
-extern "C" __global__ void update_f32_f16(float *param, const unsigned short *grad, float *state0, float *state1,
-                                          const u64 *meta, const float *coef, unsigned nranges, u64 units) {
-	update<float, F16Grad>(param, grad, state0, state1, meta, coef, nranges, units);
-}
+UPDATE_KERNELS(f32, float, SameGrad<float>)
+UPDATE_KERNELS(f64, double, SameGrad<double>)
+UPDATE_KERNELS(f32_bf16, float, BF16Grad)
+UPDATE_KERNELS(f32_f16, float, F16Grad)
 
 // Row-sparse update (device.RowUpdate): rows[i] names a row of `width`
 // elements of the tensor at `off`; values[i*width ..] is its gradient,
 // duplicates already summed on the host and rows strictly increasing, so no
 // two threads touch one element. Each thread takes 4 elements of one row.
-// The state of element off+j is at state0[soff0+j].
+// The state of element off+j is at state0[soff0+j]. rows and values (and a
+// gather's rows and dst) may be page-locked host memory mapped into the
+// device, for small steps: they are read and written with plain global
+// loads and stores, never through the read-only cache (__ldg).
 template <typename T>
-__device__ void update_rows(T *__restrict__ param, T *__restrict__ state0, T *__restrict__ state1,
-                            const u64 *__restrict__ rows, const T *__restrict__ values, u64 off, u64 width, u64 per_row,
-                            u64 units, u64 rule, u64 soff0, u64 soff1, Coef<T> k) {
+__device__ void update_rows(T *__restrict__ param, T *__restrict__ state0, T *__restrict__ state1, const u64 *rows,
+                            const T *values, u64 off, u64 width, u64 per_row, u64 units, u64 rule, u64 soff0, u64 soff1,
+                            Coef<T> k) {
 	const u64 stride = (u64)gridDim.x * blockDim.x;
 	T *s0 = state0 + ((long long)soff0 - (long long)off);
 	for (u64 u = (u64)blockIdx.x * blockDim.x + threadIdx.x; u < units; u += stride) {
 		const u64 i = u / per_row, j = 4 * (u % per_row);
-		const u64 e = off + __ldg(&rows[i]) * width + j, v = i * width + j;
+		const u64 e = off + rows[i] * width + j, v = i * width + j;
 		if (j + 4 <= width && e % 4 == 0 && v % 4 == 0 && (u64)(s0 + e) % 16 == 0) {
 			Quad<T> p = load4(param + e), s = load4(s0 + e);
 			const Quad<T> g = load4(values + v);
@@ -286,12 +316,11 @@ extern "C" __global__ void update_rows_f64(double *param, double *state0, double
 // Gather (device.RowReader): dst[i*width + w] = src[off + rows[i]*width + w],
 // so that a sparse model reads back only the rows it needs, in one copy.
 template <typename T>
-__device__ void gather_rows(T *__restrict__ dst, const T *__restrict__ src, const u64 *__restrict__ rows, u64 off,
-                            u64 width, u64 total) {
+__device__ void gather_rows(T *dst, const T *__restrict__ src, const u64 *rows, u64 off, u64 width, u64 total) {
 	const u64 stride = (u64)gridDim.x * blockDim.x;
 	for (u64 k = (u64)blockIdx.x * blockDim.x + threadIdx.x; k < total; k += stride) {
 		const u64 i = k / width;
-		dst[k] = src[off + __ldg(&rows[i]) * width + (k - i * width)];
+		dst[k] = src[off + rows[i] * width + (k - i * width)];
 	}
 }
 

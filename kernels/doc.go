@@ -12,14 +12,17 @@ package kernels
 
 import "embed"
 
-// OpenCL is the source of kernels/adagrad.cl: kernel "adagrad", built with
-// -DREAL=float or -DREAL=double -DADAGRAD_FP64.
+// OpenCL is the source of kernels/adagrad.cl: kernels update, update_rows
+// and gather_rows, built with -DREAL=float or -DREAL=double -DADAGRAD_FP64
+// (and for half-precision gradients -DGRAD_BF16 or -DGRAD_F16).
 //
 //go:embed adagrad.cl
 var OpenCL string
 
-// CUDA is the source of kernels/adagrad.cu: extern "C" kernels adagrad_f32
-// and adagrad_f64, compiled by NVRTC with --fmad=false.
+// CUDA is the source of kernels/adagrad.cu, compiled by NVRTC with
+// --fmad=false: extern "C" kernels update_{f32,f64,f32_bf16,f32_f16} (range
+// table in device memory) and the same with _inline (table by value),
+// update_rows_{f32,f64} and gather_rows_{f32,f64}.
 //
 //go:embed adagrad.cu
 var CUDA string

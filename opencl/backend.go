@@ -29,10 +29,14 @@ type Backend struct {
 	rows   map[device.DType]*cl.Kernel // update_rows, by dtype
 	gather map[device.DType]*cl.Kernel // gather_rows, by dtype
 	local  int                         // work-group size
-	// Range tables of the last launch, and the rows and values of the last
-	// row-sparse launch, grown as needed.
-	meta, coef, rowIdx, vals, gathered      *cl.MemObject
-	metaN, coefN, rowIdxN, valsN, gatheredN int // capacity in bytes
+	stage  stager
+	// tables caches the range table of the last dense update of each
+	// parameter dtype, on the device (see update.go).
+	tables map[device.DType]*tableCache
+	// The rows and values of the last row-sparse launch, and the rows and
+	// result of the last gather, grown as needed. The in-order queue runs
+	// an upload into them after the kernels queued before it.
+	rowIdx, vals, gatherRows, gathered scratch
 }
 
 var (
@@ -45,7 +49,8 @@ var (
 
 // Capabilities: float32, float64 where the device has cl_khr_fp64, half
 // gradients, every rule of kernels/adagrad.cl in both forms, gather, copy
-// and free. Writes block, so they never overlap a kernel.
+// and free. Transfers and kernels share one in-order queue, so a write
+// never overlaps a kernel.
 func (b *Backend) Capabilities() device.Capabilities { return b.caps }
 
 func capabilities(fp64 bool) device.Capabilities {
@@ -90,7 +95,7 @@ func Open(platform, dev int) (*Backend, error) {
 		return nil, fmt.Errorf("%w: %s: %w", device.ErrUnavailable, info.name, ErrRounding)
 	}
 	b := &Backend{info: *info, caps: capabilities(info.fp64), update: map[device.DType]*cl.Kernel{},
-		rows: map[device.DType]*cl.Kernel{}, gather: map[device.DType]*cl.Kernel{}}
+		rows: map[device.DType]*cl.Kernel{}, gather: map[device.DType]*cl.Kernel{}, tables: map[device.DType]*tableCache{}}
 	if err := b.init(); err != nil {
 		b.release()
 		return nil, err
@@ -221,18 +226,9 @@ func (b *Backend) own(bufs ...device.Buffer) ([]*buffer, error) {
 	return device.Own[*buffer](&b.track, bufs...)
 }
 
-// hostBytes returns the address and byte length of a host slice (see
-// launch.HostBytes), or nil for an empty one.
-func hostBytes(s any) (unsafe.Pointer, int) {
-	b := launch.HostBytes(s)
-	if len(b) == 0 {
-		return nil, 0
-	}
-	return unsafe.Pointer(&b[0]), len(b)
-}
-
-// Write copies src into dst at element off; it returns once the device has
-// the data, so src may be reused at once.
+// Write copies src into dst at element off through mapped staging memory,
+// without waiting for the queue: it returns once src has been copied to
+// staging, so src may be reused at once.
 func (b *Backend) Write(dst device.Buffer, off int, src any) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -243,20 +239,15 @@ func (b *Backend) Write(dst device.Buffer, off int, src any) error {
 	if _, err := device.CheckCopy(dst, off, src); err != nil {
 		return err
 	}
-	ptr, n := hostBytes(src)
-	if n == 0 {
+	host := launch.HostBytes(src)
+	if len(host) == 0 {
 		return nil
 	}
-	ev, err := b.queue.EnqueueWriteBuffer(xs[0].mem, true, off*dst.DType().Size(), n, ptr, nil)
-	if err != nil {
-		return wrap("clEnqueueWriteBuffer", err)
-	}
-	ev.Release()
-	return nil
+	return b.write(xs[0].mem, off*dst.DType().Size(), host)
 }
 
 // Read copies len(dst) elements of src from element off into dst, after
-// all queued work.
+// all queued work, through mapped staging memory.
 func (b *Backend) Read(dst any, src device.Buffer, off int) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -267,16 +258,11 @@ func (b *Backend) Read(dst any, src device.Buffer, off int) error {
 	if _, err := device.CheckCopy(src, off, dst); err != nil {
 		return err
 	}
-	ptr, n := hostBytes(dst)
-	if n == 0 {
+	host := launch.HostBytes(dst)
+	if len(host) == 0 {
 		return nil
 	}
-	ev, err := b.queue.EnqueueReadBuffer(xs[0].mem, true, off*src.DType().Size(), n, ptr, nil)
-	if err != nil {
-		return wrap("clEnqueueReadBuffer", err)
-	}
-	ev.Release()
-	return nil
+	return b.read(host, xs[0].mem, off*src.DType().Size())
 }
 
 // Copy copies all of src into dst on the device (clEnqueueCopyBuffer).
@@ -311,7 +297,11 @@ func (b *Backend) Sync() error {
 	if err := b.track.CheckOpen(); err != nil {
 		return err
 	}
-	return wrap("clFinish", b.queue.Finish())
+	if err := b.queue.Finish(); err != nil {
+		return wrap("clFinish", err)
+	}
+	b.stage.idle()
+	return nil
 }
 
 // Free releases one buffer.
@@ -360,12 +350,14 @@ func (b *Backend) release() {
 	for _, x := range live {
 		x.(*buffer).release()
 	}
-	for _, m := range []*cl.MemObject{b.meta, b.coef, b.rowIdx, b.vals, b.gathered} {
-		if m != nil {
-			m.Release()
-		}
+	b.releaseStage()
+	for _, t := range b.tables {
+		t.meta.release()
+		t.coef.release()
 	}
-	b.meta, b.coef, b.rowIdx, b.vals, b.gathered = nil, nil, nil, nil, nil
+	for _, sc := range []*scratch{&b.rowIdx, &b.vals, &b.gatherRows, &b.gathered} {
+		sc.release()
+	}
 	for _, ks := range []map[device.DType]*cl.Kernel{b.update, b.rows, b.gather} {
 		for dt, k := range ks {
 			k.Release()

@@ -2,10 +2,21 @@
 
 package opencl
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/jgillich/go-opencl/cl"
+
+	"github.com/adagrad-go/adagrad/device"
+)
 
 // Error is a failed OpenCL call: the call, and either the binding's error
-// or the raw OpenCL status code.
+// or the raw OpenCL status code. A failed allocation
+// (CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_RESOURCES,
+// CL_OUT_OF_HOST_MEMORY) matches device.ErrOutOfMemory; a buffer larger
+// than the device allocates at all (CL_INVALID_BUFFER_SIZE) matches both
+// device.ErrOutOfMemory and device.ErrRange.
 type Error struct {
 	Op   string
 	Code int   // OpenCL status, when the call was made here
@@ -23,6 +34,28 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Status codes of OpenCL 1.2 that say memory ran out.
+const (
+	clMemObjectAllocationFailure = -4
+	clOutOfResources             = -5
+	clOutOfHostMemory            = -6
+	clInvalidBufferSize          = -61
+)
+
+// Is matches device.ErrOutOfMemory and device.ErrRange as Error says.
+func (e *Error) Is(target error) bool {
+	is := func(code int, err error) bool { return e.Code == code || errors.Is(e.Err, err) }
+	tooBig := is(clInvalidBufferSize, cl.ErrInvalidBufferSize)
+	switch target {
+	case device.ErrOutOfMemory:
+		return tooBig || is(clMemObjectAllocationFailure, cl.ErrMemObjectAllocationFailure) ||
+			is(clOutOfResources, cl.ErrOutOfResources) || is(clOutOfHostMemory, cl.ErrOutOfHostMemory)
+	case device.ErrRange:
+		return tooBig
+	}
+	return false
+}
 
 // wrap turns a binding error into an *Error naming the call.
 func wrap(op string, err error) error {

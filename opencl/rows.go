@@ -10,7 +10,7 @@ import (
 )
 
 // UpdateRows uploads the row indices and values (never a dense gradient)
-// and enqueues one launch of update_rows.
+// and enqueues one launch of update_rows, waiting for nothing.
 func (b *Backend) UpdateRows(u device.RowUpdate) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -29,18 +29,17 @@ func (b *Backend) UpdateRows(u device.RowUpdate) error {
 	if len(u.Indices) == 0 || r.Width == 0 {
 		return nil
 	}
-	ptr, n := hostBytes(u.Values)
-	if err := b.upload(&b.rowIdx, &b.rowIdxN, launch.Rows(u.Indices)); err != nil {
+	if err := b.put(&b.rowIdx, launch.RowBytes(u.Indices)); err != nil {
 		return err
 	}
-	if err := b.upload(&b.vals, &b.valsN, unsafe.Slice((*byte)(ptr), n)); err != nil {
+	if err := b.put(&b.vals, launch.HostBytes(u.Values)); err != nil {
 		return err
 	}
 	perRow := launch.Units(r.Width)
 	units := perRow * len(u.Indices)
 	s0, s1 := stateMems(xs[0], xs[1:])
 	k := b.rows[dt]
-	if err := k.SetArgs(xs[0].mem, s0, s1, b.rowIdx, b.vals, uint64(r.Off), uint64(r.Width), uint64(perRow), uint64(units),
+	if err := k.SetArgs(xs[0].mem, s0, s1, b.rowIdx.mem, b.vals.mem, uint64(r.Off), uint64(r.Width), uint64(perRow), uint64(units),
 		uint64(r.Rule), uint64(r.StateOff[0]), uint64(r.StateOff[1])); err != nil {
 		return wrap("clSetKernelArg", err)
 	}
@@ -55,7 +54,7 @@ func (b *Backend) UpdateRows(u device.RowUpdate) error {
 }
 
 // ReadRows gathers the rows on the device (gather_rows) and reads them back
-// in one copy.
+// in one copy, the only wait of the call.
 func (b *Backend) ReadRows(dst any, src device.Buffer, off, width int, rows []int64) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -69,28 +68,23 @@ func (b *Backend) ReadRows(dst any, src device.Buffer, off, width int, rows []in
 	if err := device.CheckRows(dst, src, off, width, rows); err != nil {
 		return err
 	}
-	ptr, n := hostBytes(dst)
-	if n == 0 {
+	host := launch.HostBytes(dst)
+	if len(host) == 0 {
 		return nil
 	}
-	if err := b.upload(&b.rowIdx, &b.rowIdxN, launch.Rows(rows)); err != nil {
+	if err := b.put(&b.gatherRows, launch.RowBytes(rows)); err != nil {
 		return err
 	}
-	if err := b.grow(&b.gathered, &b.gatheredN, n); err != nil {
+	if err := b.grow(&b.gathered, len(host)); err != nil {
 		return err
 	}
 	total := len(rows) * width
 	k := b.gather[src.DType()]
-	if err := k.SetArgs(b.gathered, xs[0].mem, b.rowIdx, uint64(off), uint64(width), uint64(total)); err != nil {
+	if err := k.SetArgs(b.gathered.mem, xs[0].mem, b.gatherRows.mem, uint64(off), uint64(width), uint64(total)); err != nil {
 		return wrap("clSetKernelArg", err)
 	}
 	if err := b.enqueue(k, total); err != nil {
 		return err
 	}
-	ev, err := b.queue.EnqueueReadBuffer(b.gathered, true, 0, n, ptr, nil)
-	if err != nil {
-		return wrap("clEnqueueReadBuffer", err)
-	}
-	ev.Release()
-	return nil
+	return b.read(host, b.gathered.mem, 0)
 }

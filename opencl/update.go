@@ -4,7 +4,6 @@ package opencl
 
 import (
 	"fmt"
-	"unsafe"
 
 	"github.com/jgillich/go-opencl/cl"
 
@@ -12,9 +11,44 @@ import (
 	"github.com/adagrad-go/adagrad/internal/launch"
 )
 
+// tableCache is the range table of the last dense update of one parameter
+// dtype, on the device: a trainer's steps send the same ranges every time,
+// so the table is encoded and uploaded only when they change (a decayed
+// learning rate changes it every step: then the upload is queued without
+// waiting, like every transfer).
+type tableCache struct {
+	ranges     []device.Range
+	units      int
+	meta, coef scratch
+}
+
+// table returns dt's table holding ranges, uploaded.
+func (b *Backend) table(dt device.DType, ranges []device.Range) (*tableCache, error) {
+	t := b.tables[dt]
+	if t == nil {
+		t = &tableCache{}
+		b.tables[dt] = t
+	}
+	if t.ranges != nil && launch.SameRanges(t.ranges, ranges) {
+		return t, nil
+	}
+	t.ranges = nil // until uploaded
+	meta, coef, units := launch.Table(dt, ranges)
+	if units > 0 {
+		if err := b.put(&t.meta, meta); err != nil {
+			return nil, err
+		}
+		if err := b.put(&t.coef, coef); err != nil {
+			return nil, err
+		}
+	}
+	t.ranges, t.units = append(make([]device.Range, 0, len(ranges)), ranges...), units
+	return t, nil
+}
+
 // Update enqueues one launch of kernels/adagrad.cl over every range of u,
-// whatever their rules. It returns before the device has finished; Sync or
-// Read wait for it.
+// whatever their rules. It returns before the device has finished, having
+// waited for nothing; Sync or Read wait for it.
 func (b *Backend) Update(u device.Update) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -29,22 +63,16 @@ func (b *Backend) Update(u device.Update) error {
 	if err := b.caps.CheckRules(dt, false, u.Ranges...); err != nil {
 		return err
 	}
-	meta, coef, units := launch.Table(dt, u.Ranges)
-	if units == 0 {
-		return nil
-	}
-	if err := b.upload(&b.meta, &b.metaN, meta); err != nil {
-		return err
-	}
-	if err := b.upload(&b.coef, &b.coefN, coef); err != nil {
+	t, err := b.table(dt, u.Ranges)
+	if err != nil || t.units == 0 {
 		return err
 	}
 	s0, s1 := stateMems(xs[0], xs[2:])
 	k := b.update[u.Grad.DType()] // the half-gradient builds are for float parameters
-	if err := k.SetArgs(xs[0].mem, xs[1].mem, s0, s1, b.meta, b.coef, uint32(len(u.Ranges)), uint64(units)); err != nil {
+	if err := k.SetArgs(xs[0].mem, xs[1].mem, s0, s1, t.meta.mem, t.coef.mem, uint32(len(u.Ranges)), uint64(t.units)); err != nil {
 		return wrap("clSetKernelArg", err)
 	}
-	return b.enqueue(k, units)
+	return b.enqueue(k, t.units)
 }
 
 // stateMems returns the memory of state buffers 0 and 1, with the
@@ -74,35 +102,40 @@ func (b *Backend) enqueue(k *cl.Kernel, units int) error {
 	return nil
 }
 
-// upload writes a small table into *mem, growing it when too small. The
-// write blocks, so the host slice is free again on return.
-func (b *Backend) upload(mem **cl.MemObject, capacity *int, data []byte) error {
-	if err := b.grow(mem, capacity, len(data)); err != nil {
-		return err
-	}
-	ev, err := b.queue.EnqueueWriteBuffer(*mem, true, 0, len(data), unsafe.Pointer(&data[0]), nil)
-	if err != nil {
-		return wrap("clEnqueueWriteBuffer", err)
-	}
-	ev.Release()
-	return nil
+// scratch is device memory the backend reuses across launches, grown as
+// needed.
+type scratch struct {
+	mem *cl.MemObject
+	n   int // capacity in bytes
 }
 
-// grow makes *mem a buffer of at least size bytes. Commands queued on the
-// old one still run: OpenCL frees a buffer only once they are done.
-func (b *Backend) grow(mem **cl.MemObject, capacity *int, size int) error {
-	if *mem != nil && *capacity >= size {
+// put queues an upload of data into sc, growing it first when too small.
+func (b *Backend) put(sc *scratch, data []byte) error {
+	if err := b.grow(sc, len(data)); err != nil {
+		return err
+	}
+	return b.write(sc.mem, 0, data)
+}
+
+// grow makes sc hold at least size bytes, doubling. Commands queued on the
+// old buffer still run: OpenCL frees a buffer only once they are done.
+func (b *Backend) grow(sc *scratch, size int) error {
+	if sc.mem != nil && sc.n >= size {
 		return nil
 	}
-	if *mem != nil {
-		(*mem).Release()
-		*mem = nil
-	}
-	size = max(size, 256)
+	size = max(size, 2*sc.n, 256)
+	sc.release()
 	m, err := b.ctx.CreateEmptyBuffer(cl.MemReadWrite, size)
 	if err != nil {
 		return wrap(fmt.Sprintf("clCreateBuffer(%d bytes)", size), err)
 	}
-	*mem, *capacity = m, size
+	sc.mem, sc.n = m, size
 	return nil
+}
+
+func (sc *scratch) release() {
+	if sc.mem != nil {
+		sc.mem.Release()
+	}
+	sc.mem, sc.n = nil, 0
 }

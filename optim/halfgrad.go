@@ -47,7 +47,8 @@ func (a *Adagrad) SetGradPrecision(dt device.DType) error {
 }
 
 // narrowGrads rounds float32 gradients into dst as bfloat16 or float16
-// bits, on all cores for large spans, and returns dst.
+// bits, with vector instructions (half.NarrowBF16, half.NarrowF16) on all
+// cores for large spans, and returns dst.
 func narrowGrads(dst []uint16, src []float32, dt device.DType) []uint16 {
 	const piece = 1 << 16
 	workers := min(runtime.GOMAXPROCS(0), (len(src)+piece-1)/piece)
@@ -65,16 +66,10 @@ func narrowGrads(dst []uint16, src []float32, dt device.DType) []uint16 {
 	return dst
 }
 
-// narrowRange has a loop per type, so that the conversions inline.
 func narrowRange(dst []uint16, src []float32, dt device.DType) {
-	dst = dst[:len(src)]
 	if dt == device.BFloat16 {
-		for i, f := range src {
-			dst[i] = half.FromFloat32BF16(f)
-		}
+		half.NarrowBF16(dst, src)
 		return
 	}
-	for i, f := range src {
-		dst[i] = half.FromFloat32F16(f)
-	}
+	half.NarrowF16(dst, src)
 }

@@ -1,7 +1,6 @@
 package optim
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -110,33 +109,6 @@ func (t *tensor) checkRows(indices []int64) error {
 		}
 	}
 	return nil
-}
-
-// coalesce sums duplicate rows, each in the order the caller gave them,
-// and returns the rows sorted by index: the form device.RowUpdate takes.
-// Doing it here, once, on the host makes every backend add the same
-// numbers in the same order.
-func coalesce[T float32 | float64](indices []int64, values []T, width int) ([]int64, []T) {
-	order := make([]int, len(indices))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(indices[x], indices[y]) })
-	var outIdx []int64
-	var outVal []T
-	for _, i := range order {
-		row := values[i*width : (i+1)*width]
-		if k := len(outIdx) - 1; k >= 0 && outIdx[k] == indices[i] {
-			acc := outVal[k*width:]
-			for w, v := range row {
-				acc[w] = T(acc[w] + v)
-			}
-			continue
-		}
-		outIdx = append(outIdx, indices[i])
-		outVal = append(outVal, row...)
-	}
-	return outIdx, outVal
 }
 
 // sparsePlan is a tensor's row-sparse part of a step: its backend call,

@@ -59,13 +59,7 @@ func benchSize(b *testing.B, dev device.Backend, dt device.DType, n int) {
 		}
 	}
 	p, g, s, spare := bufs[0], bufs[1], bufs[2], bufs[3]
-	ones := make([]float64, n)
-	for i := range ones {
-		ones[i] = 1
-	}
-	if err := dev.Write(g, 0, typed(dt, ones)); err != nil {
-		b.Fatal(err)
-	}
+	fillBench(b, dev, bufs[:]...)
 	size := int64(dt.Size())
 	var copyBW float64 // bytes per second, from the copy benchmark
 	if c, ok := dev.(device.Copier); ok {
@@ -103,6 +97,34 @@ func benchSize(b *testing.B, dev device.Backend, dt device.DType, n int) {
 	})
 }
 
+// fillBench writes real data, none of it zero, into every buffer before
+// anything is timed: on the CPU a buffer never written is pages the kernel
+// has not backed yet, which read as one shared page of zeros, far faster
+// than memory, and would make the copy reference meaningless.
+func fillBench(b *testing.B, dev device.Backend, bufs ...device.Buffer) {
+	b.Helper()
+	for k, buf := range bufs {
+		v := 0.5 / float64(k+1)
+		var data any
+		if buf.DType() == device.Float64 {
+			s := make([]float64, buf.Len())
+			for i := range s {
+				s[i] = v * (1 + float64(i%97)/128)
+			}
+			data = s
+		} else {
+			s := make([]float32, buf.Len())
+			for i := range s {
+				s[i] = float32(v * (1 + float64(i%97)/128))
+			}
+			data = s
+		}
+		if err := dev.Write(buf, 0, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // Sparse benchmark shape: an embedding table of 2^20 rows of 64 float32
 // with 16,384 distinct rows touched per step.
 const (
@@ -130,6 +152,7 @@ func BenchSparse(b *testing.B, open Opener) {
 			b.Skipf("Alloc(%d float32): %v", n, err)
 		}
 	}
+	fillBench(b, dev, bufs[:]...)
 	indices := make([]int64, sparseBenchTouched)
 	for i := range indices {
 		indices[i] = int64(i) * (sparseBenchRows / sparseBenchTouched) // spread over the table, increasing

@@ -5,7 +5,14 @@
 // and, where PyTorch is importable from python3, torch.optim.Adagrad's
 // step on the same device and our speed-up over it. A second table does
 // the same for a model of many tensors (one launch per step here, PyTorch's
-// multi-tensor "foreach" step there).
+// multi-tensor "foreach" step there). Further tables time what trainers
+// run: a trainer-loop step with gradients uploaded from the host (float32
+// and bfloat16) against a plain Write, sparse trainer steps (gather the
+// touched rows to the host, send their gradient rows, update) and a small
+// dense step waited for, each beside PyTorch doing the same from the host.
+// Every buffer holds data written before it is timed, so that the CPU's
+// copy reference copies touched memory (Go's own copy of the same size is
+// printed beside it).
 //
 //	go run ./examples/bench                       # 2^16 … 2^28 parameters, as memory allows
 //	go run ./examples/bench -max 24 -csv bench.csv -png bench.png
@@ -23,8 +30,11 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -44,15 +54,19 @@ import (
 var torchScript string
 
 type config struct {
-	min, max   int
-	devices    string
-	budget     time.Duration
-	tensors    int
-	manyLog2   int
-	uploadLog2 int
-	torch      bool
-	csv, png   string
-	python     string
+	min, max    int
+	devices     string
+	budget      time.Duration
+	tensors     int
+	manyLog2    int
+	uploadLog2  int
+	sparse      string // table rows × width × touched rows, comma-separated
+	latencyLog2 int
+	torch       bool
+	csv, png    string
+	python      string
+	require     string // backends that must find a device, comma-separated
+	list        bool   // list the devices and stop
 }
 
 func main() {
@@ -64,8 +78,12 @@ func main() {
 	flag.IntVar(&c.tensors, "tensors", 200, "tensors in the many-tensor model")
 	flag.IntVar(&c.manyLog2, "many", 26, "log2 of the many-tensor model's parameter count")
 	flag.IntVar(&c.uploadLog2, "upload", 24, "log2 of the parameter count of the trainer-loop upload test")
-	flag.BoolVar(&c.torch, "torch", true, "compare with torch.optim.Adagrad where python3 can import torch")
-	flag.StringVar(&c.python, "python", "python3", "the Python that has PyTorch")
+	flag.StringVar(&c.sparse, "sparse", "50000x1x640,1048576x64x16384", "sparse trainer steps: table rows x width x rows touched per step, comma-separated (empty: none)")
+	flag.IntVar(&c.latencyLog2, "latency", 12, "log2 of the parameter count of the small-step latency test (0: none)")
+	flag.BoolVar(&c.torch, "torch", true, "compare with torch.optim.Adagrad where PyTorch is importable")
+	flag.StringVar(&c.python, "python", "", "the Python that has PyTorch (default: python3, else /usr/bin/python3, whichever imports torch)")
+	flag.StringVar(&c.require, "require", "", "comma-separated backends (cuda, opencl, cpu) that must find a device: fail if one finds none")
+	flag.BoolVar(&c.list, "list", false, "list the devices of every backend built in, check -require, and stop")
 	flag.StringVar(&c.csv, "csv", "", "write the table as CSV here")
 	flag.StringVar(&c.png, "png", "", "write a plot of bandwidth against size per device (PNG) here")
 	flag.Parse()
@@ -77,13 +95,14 @@ func main() {
 
 // row is one measurement.
 type row struct {
-	spec, name string
-	kind       string // "single" or "many:N"
-	log2       int
-	stepSec    float64
-	copyBps    float64 // 0: the device cannot copy on its own
-	torchSec   float64 // 0: not measured
-	launches   int     // backend update calls per step (many-tensor rows)
+	spec, name  string
+	kind        string // "single" or "many:N"
+	log2        int
+	stepSec     float64
+	copyBps     float64 // 0: the device cannot copy on its own
+	hostCopyBps float64 // Go's copy of touched host memory of the same size on every core (CPU rows); 0: not measured
+	torchSec    float64 // 0: not measured
+	launches    int     // backend update calls per step (many-tensor rows)
 }
 
 func (r row) params() int      { return 1 << r.log2 }
@@ -111,13 +130,64 @@ func specs(c config) ([]device.Info, error) {
 	return out, nil
 }
 
+// checkDevices lists every backend's devices when list is set, and fails
+// when a backend named in require finds none (not built in, no driver, or
+// no device): a GPU run that silently measured only the CPU would say
+// nothing.
+func checkDevices(c config, out io.Writer) error {
+	required := map[string]bool{}
+	for _, name := range strings.Split(c.require, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			required[name] = true
+		}
+	}
+	var missing []string
+	for _, name := range []string{"cuda", "opencl", "cpu"} {
+		infos, err := device.Devices(name)
+		if c.list {
+			fmt.Fprintf(out, "%s: %d devices", name, len(infos))
+			if err != nil {
+				fmt.Fprintf(out, " (%v)", err)
+			}
+			fmt.Fprintln(out)
+			for _, in := range infos {
+				fmt.Fprintf(out, "  %s  %s  gpu=%v\n", in.Spec, in.Name, in.GPU)
+			}
+		}
+		if required[name] && len(infos) == 0 {
+			why := "no device"
+			if err != nil {
+				why = err.Error()
+			}
+			missing = append(missing, fmt.Sprintf("%s (%s)", name, why))
+		}
+		delete(required, name)
+	}
+	for name := range required {
+		missing = append(missing, name+" (no such backend)")
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return fmt.Errorf("bench: -require: no device for %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
 func run(c config, out io.Writer) error {
+	if err := checkDevices(c, out); err != nil || c.list {
+		return err
+	}
 	infos, err := specs(c)
+	if err != nil {
+		return err
+	}
+	sparse, err := parseSparse(c.sparse)
 	if err != nil {
 		return err
 	}
 	var rows []row
 	var uploads []uploadRow
+	var trainers []trainerRow
 	for _, in := range infos {
 		dev, err := device.Open(in.Spec)
 		if err != nil {
@@ -126,7 +196,7 @@ func run(c config, out io.Writer) error {
 		}
 		name := dev.String()
 		for l := c.min; l <= c.max; l += 2 {
-			r, err := measureSingle(dev, l, c.budget)
+			r, err := measureSingle(dev, l, c.budget, strings.HasPrefix(name, "cpu"))
 			if err != nil {
 				fmt.Fprintf(out, "%s 2^%d: %v (skipped)\n", in.Spec, l, err)
 				break
@@ -142,6 +212,24 @@ func run(c config, out io.Writer) error {
 			}
 			r.spec, r.name = in.Spec, name
 			uploads = append(uploads, r)
+		}
+		for _, sp := range sparse {
+			r, err := measureSparse(dev, sp.rows, sp.width, sp.touched, c.budget)
+			if err != nil {
+				fmt.Fprintf(out, "%s sparse %dx%dx%d: %v (skipped)\n", in.Spec, sp.rows, sp.width, sp.touched, err)
+				continue
+			}
+			r.spec, r.name = in.Spec, name
+			trainers = append(trainers, r)
+		}
+		if c.latencyLog2 > 0 {
+			r, err := measureLatency(dev, 1<<c.latencyLog2, c.budget)
+			if err != nil {
+				fmt.Fprintf(out, "%s latency: %v (skipped)\n", in.Spec, err)
+			} else {
+				r.spec, r.name = in.Spec, name
+				trainers = append(trainers, r)
+			}
 		}
 		if c.tensors > 0 {
 			r, err := measureMany(dev, c.tensors, c.manyLog2, c.budget)
@@ -162,10 +250,11 @@ func run(c config, out io.Writer) error {
 		dev.Close()
 	}
 	if c.torch {
-		addTorch(c, rows, out)
+		addTorch(c, rows, trainers, uploads, out)
 	}
 	printTable(out, rows)
 	printUploads(out, uploads)
+	printTrainer(out, trainers)
 	if c.csv != "" {
 		if err := writeCSV(c.csv, rows); err != nil {
 			return err
@@ -201,6 +290,42 @@ func timeIt(dev device.Backend, budget time.Duration, f func() error) (float64, 
 	return best, nil
 }
 
+// goCopy is Go's copy on GOMAXPROCS goroutines, in equal pieces, as the
+// CPU backend copies: the plain host reference of the CPU's copy figure.
+func goCopy(dst, src []float32) {
+	parts := runtime.GOMAXPROCS(0)
+	per := (len(src) + parts - 1) / parts
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(src); lo += per {
+		hi := min(lo+per, len(src))
+		wg.Go(func() { copy(dst[lo:hi], src[lo:hi]) })
+	}
+	wg.Wait()
+}
+
+// timeAlternating is timeIt for two functions, their rounds alternating:
+// the best round of each, over seven rounds each.
+func timeAlternating(dev device.Backend, budget time.Duration, f, g func() error) (fSec, gSec float64, err error) {
+	for _, h := range []func() error{f, g} {
+		if err := h(); err != nil {
+			return 0, 0, err
+		}
+	}
+	fSec, gSec = math.Inf(1), math.Inf(1)
+	for range 7 {
+		sec, err := timeRound(dev, budget/7, f)
+		if err != nil {
+			return 0, 0, err
+		}
+		fSec = min(fSec, sec)
+		if sec, err = timeRound(dev, budget/7, g); err != nil {
+			return 0, 0, err
+		}
+		gSec = min(gSec, sec)
+	}
+	return fSec, gSec, nil
+}
+
 func timeRound(dev device.Backend, budget time.Duration, f func() error) (float64, error) {
 	n := 0
 	start := time.Now()
@@ -222,7 +347,11 @@ func timeRound(dev device.Backend, budget time.Duration, f func() error) (float6
 	return time.Since(start).Seconds() / float64(n), nil
 }
 
-func measureSingle(dev device.Backend, log2 int, budget time.Duration) (row, error) {
+// measureSingle times a step over one tensor of 2^log2 parameters and the
+// device's copy of the same size; with hostRef, Go's copy of touched host
+// memory of that size too (goCopy), its rounds alternating with the device
+// copy's so that both see the same machine (a busy neighbour slows both).
+func measureSingle(dev device.Backend, log2 int, budget time.Duration, hostRef bool) (row, error) {
 	n := 1 << log2
 	var bufs [4]device.Buffer
 	defer func() {
@@ -241,13 +370,33 @@ func measureSingle(dev device.Backend, log2 int, budget time.Duration) (row, err
 		}
 		bufs[i] = b
 	}
-	r := row{kind: "single", log2: log2, launches: 1}
-	if c, ok := dev.(device.Copier); ok {
-		sec, err := timeIt(dev, budget, func() error { return c.Copy(bufs[3], bufs[0]) })
-		if err != nil {
+	// Real data in every buffer before anything is timed: parameters,
+	// gradients, accumulators, and the copy's destination. A buffer never
+	// written is, on the CPU, pages the kernel has not yet backed, which
+	// read as one shared page of zeros far faster than memory.
+	for i, v := range []float32{0.5, 1e-3, 0.1, 1} {
+		if err := dev.Write(bufs[i], 0, filled(n, v)); err != nil {
 			return row{}, err
 		}
-		r.copyBps = 8 * float64(n) / sec
+	}
+	r := row{kind: "single", log2: log2, launches: 1}
+	if c, ok := dev.(device.Copier); ok {
+		devCopy := func() error { return c.Copy(bufs[3], bufs[0]) }
+		if !hostRef {
+			sec, err := timeIt(dev, budget, devCopy)
+			if err != nil {
+				return row{}, err
+			}
+			r.copyBps = 8 * float64(n) / sec
+		} else {
+			src, dst := filled(n, 1), filled(n, 2)
+			hostCopy := func() error { goCopy(dst, src); return nil }
+			sec, hostSec, err := timeAlternating(dev, budget, devCopy, hostCopy)
+			if err != nil {
+				return row{}, err
+			}
+			r.copyBps, r.hostCopyBps = 8*float64(n)/sec, 8*float64(n)/hostSec
+		}
 	}
 	upd, ok := dev.(device.Updater)
 	if !ok {
@@ -261,6 +410,37 @@ func measureSingle(dev device.Backend, log2 int, budget time.Duration) (row, err
 	}
 	r.stepSec = sec
 	return r, nil
+}
+
+// filled returns n float32 near v, none zero.
+func filled(n int, v float32) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = v * (1 + float32(i%97)/128)
+	}
+	return s
+}
+
+// sparseShape is one sparse trainer-step case: a table of rows × width,
+// touched rows a step.
+type sparseShape struct{ rows, width, touched int }
+
+// parseSparse reads -sparse: "ROWSxWIDTHxTOUCHED,..." (empty: none).
+func parseSparse(s string) ([]sparseShape, error) {
+	var out []sparseShape
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		var sh sparseShape
+		if _, err := fmt.Sscanf(part, "%dx%dx%d", &sh.rows, &sh.width, &sh.touched); err != nil ||
+			sh.rows <= 0 || sh.width <= 0 || sh.touched <= 0 || sh.touched > sh.rows {
+			return nil, fmt.Errorf("bench: -sparse %q: want ROWSxWIDTHxTOUCHED with 0 < TOUCHED <= ROWS", part)
+		}
+		out = append(out, sh)
+	}
+	return out, nil
 }
 
 // recorder counts the update calls the optimizer makes and keeps the last.
@@ -318,6 +498,9 @@ func measureMany(dev device.Backend, tensors, log2 int, budget time.Duration) (r
 		// single-tensor row's of the same size, where there is one).
 		spare, err := dev.Alloc(device.Float32, u.Param.Len())
 		if err == nil {
+			err = dev.Write(spare, 0, filled(u.Param.Len(), 1))
+		}
+		if err == nil {
 			if sec, err := timeIt(dev, budget, func() error { return c.Copy(spare, u.Grad) }); err == nil {
 				r.copyBps = 8 * float64(n) / sec
 			}
@@ -343,10 +526,27 @@ func torchDevice(spec string) string {
 	return ""
 }
 
-// addTorch fills torchSec where python3 imports torch.
-func addTorch(c config, rows []row, out io.Writer) {
-	if exec.Command(c.python, "-c", "import torch").Run() != nil {
-		fmt.Fprintln(out, "(PyTorch not importable from "+c.python+": no comparison)")
+// python returns the Python that imports torch: c.python, else the first of
+// python3 and /usr/bin/python3 that does; "" when none.
+func python(c config) string {
+	candidates := []string{"python3", "/usr/bin/python3"}
+	if c.python != "" {
+		candidates = []string{c.python}
+	}
+	for _, py := range candidates {
+		if exec.Command(py, "-c", "import torch").Run() == nil {
+			return py
+		}
+	}
+	return ""
+}
+
+// addTorch fills torchSec where PyTorch is importable, and for the upload
+// rows on CUDA, PyTorch's pinned host→device copy of the same bytes.
+func addTorch(c config, rows []row, trainers []trainerRow, uploads []uploadRow, out io.Writer) {
+	py := python(c)
+	if py == "" {
+		fmt.Fprintln(out, "(PyTorch not importable from python3 or /usr/bin/python3, or -python: no comparison)")
 		return
 	}
 	script, err := os.CreateTemp("", "torch_bench-*.py")
@@ -357,14 +557,35 @@ func addTorch(c config, rows []row, out io.Writer) {
 	script.WriteString(torchScript)
 	script.Close()
 	bySpec := map[string][]int{}
+	var specs []string
 	for i, r := range rows {
+		if bySpec[r.spec] == nil {
+			specs = append(specs, r.spec)
+		}
 		bySpec[r.spec] = append(bySpec[r.spec], i)
 	}
-	for spec, idx := range bySpec {
+	trainerBySpec := map[string][]int{}
+	for i, r := range trainers {
+		if bySpec[r.spec] == nil && trainerBySpec[r.spec] == nil {
+			specs = append(specs, r.spec)
+		}
+		trainerBySpec[r.spec] = append(trainerBySpec[r.spec], i)
+	}
+	uploadBySpec := map[string][]int{}
+	for i, r := range uploads {
+		if strings.HasPrefix(torchDevice(r.spec), "cuda") {
+			if bySpec[r.spec] == nil && trainerBySpec[r.spec] == nil && uploadBySpec[r.spec] == nil {
+				specs = append(specs, r.spec)
+			}
+			uploadBySpec[r.spec] = append(uploadBySpec[r.spec], i)
+		}
+	}
+	for _, spec := range specs {
 		td := torchDevice(spec)
 		if td == "" {
 			continue
 		}
+		idx, tidx, uidx := bySpec[spec], trainerBySpec[spec], uploadBySpec[spec]
 		args := []string{script.Name(), td}
 		for _, i := range idx {
 			if rows[i].kind == "single" {
@@ -373,7 +594,13 @@ func addTorch(c config, rows []row, out io.Writer) {
 				args = append(args, fmt.Sprintf("many:%s:%d", strings.TrimPrefix(rows[i].kind, "many:"), rows[i].log2))
 			}
 		}
-		cmd := exec.Command(c.python, args...)
+		for _, i := range tidx {
+			args = append(args, trainers[i].torchArg())
+		}
+		for _, i := range uidx {
+			args = append(args, uploads[i].torchArg())
+		}
+		cmd := exec.Command(py, args...)
 		stdout, err := cmd.Output()
 		if err != nil {
 			fmt.Fprintf(out, "(PyTorch on %s: %v)\n", td, err)
@@ -389,6 +616,18 @@ func addTorch(c config, rows []row, out io.Writer) {
 				kind, log2, sec = "single", atoi(f[1]), atof(f[2])
 			case len(f) == 4 && f[0] == "many":
 				kind, log2, sec = "many:"+f[1], atoi(f[2]), atof(f[3])
+			case len(f) == 3 && f[0] == "trainer":
+				for _, i := range tidx {
+					if trainers[i].torchArg() == f[1] {
+						trainers[i].torchSec = atof(f[2])
+					}
+				}
+				for _, i := range uidx {
+					if sec := atof(f[2]); uploads[i].torchArg() == f[1] && sec > 0 {
+						uploads[i].pinnedBps = float64(uploads[i].bytes()) / sec
+					}
+				}
+				continue
 			default:
 				continue
 			}
@@ -407,11 +646,14 @@ func gbps(bps float64) string { return fmt.Sprintf("%.1f", bps/1e9) }
 
 func printTable(out io.Writer, rows []row) {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "device\tmodel\tparams\tlaunches\tstep ms\tGB/s\tcopy GB/s\tof copy\ttorch ms\tx torch\t")
+	fmt.Fprintln(w, "device\tmodel\tparams\tlaunches\tstep ms\tGB/s\tcopy GB/s\tof copy\tgo copy GB/s\ttorch ms\tx torch\t")
 	for _, r := range rows {
-		copyS, ratio, torchS, speedup := "-", "-", "-", "-"
+		copyS, ratio, hostS, torchS, speedup := "-", "-", "-", "-", "-"
 		if r.copyBps > 0 {
 			copyS, ratio = gbps(r.copyBps), fmt.Sprintf("%.2f", r.stepBps()/r.copyBps)
+		}
+		if r.hostCopyBps > 0 {
+			hostS = gbps(r.hostCopyBps)
 		}
 		if r.torchSec > 0 {
 			torchS, speedup = fmt.Sprintf("%.3f", r.torchSec*1e3), fmt.Sprintf("%.2f", r.torchSec/r.stepSec)
@@ -420,8 +662,8 @@ func printTable(out io.Writer, rows []row) {
 		if r.kind != "single" {
 			model = strings.TrimPrefix(r.kind, "many:") + " tensors"
 		}
-		fmt.Fprintf(w, "%s\t%s\t2^%d\t%d\t%.3f\t%s\t%s\t%s\t%s\t%s\t\n", r.spec, model, r.log2, r.launches,
-			r.stepSec*1e3, gbps(r.stepBps()), copyS, ratio, torchS, speedup)
+		fmt.Fprintf(w, "%s\t%s\t2^%d\t%d\t%.3f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.spec, model, r.log2, r.launches,
+			r.stepSec*1e3, gbps(r.stepBps()), copyS, ratio, hostS, torchS, speedup)
 	}
 	w.Flush()
 	seen := map[string]bool{}
@@ -432,6 +674,7 @@ func printTable(out io.Writer, rows []row) {
 		}
 	}
 	fmt.Fprintln(out, "GB/s counts 20 bytes per float32 parameter (read param, grad, accum; write param, accum); copy reads and writes 8 bytes per element.")
+	fmt.Fprintln(out, "Every buffer holds data before it is timed; go copy is Go's copy of touched host memory of the same size on GOMAXPROCS goroutines, its rounds alternating with the device copy's (CPU rows).")
 }
 
 func writeCSV(path string, rows []row) error {
@@ -512,7 +755,13 @@ type uploadRow struct {
 	log2       int
 	stepSec    float64 // one optim.Step: upload + update
 	writeBps   float64 // host→device Write bandwidth, the same buffer size
+	pinnedBps  float64 // PyTorch's pinned host→device copy of the same bytes (CUDA); 0: not measured
 }
+
+func (r uploadRow) bytes() int { return (1 << r.log2) * r.gradDT.Size() }
+
+// torchArg is torch_bench.py's case of the pinned copy of the same bytes.
+func (r uploadRow) torchArg() string { return fmt.Sprintf("h2d:%d", r.bytes()) }
 
 func measureUpload(dev device.Backend, log2 int, gdt device.DType, budget time.Duration) (uploadRow, error) {
 	n := 1 << log2
@@ -549,9 +798,16 @@ func measureUpload(dev device.Backend, log2 int, gdt device.DType, budget time.D
 			f.Free(buf)
 		}
 	}()
-	var host any = make([]float32, n)
+	var host any = filled(n, 1)
 	if gdt.Half() {
-		host = make([]uint16, n)
+		h := make([]uint16, n)
+		for i := range h {
+			h[i] = 0x3f80 + uint16(i%97) // bfloat16 1 and up; float16 ~1.9 and up
+		}
+		host = h
+	}
+	if err := dev.Write(buf, 0, host); err != nil { // the destination's pages, touched
+		return uploadRow{}, err
 	}
 	sec, err := timeIt(dev, budget, func() error { return dev.Write(buf, 0, host) })
 	if err != nil {
@@ -567,11 +823,24 @@ func printUploads(out io.Writer, rows []uploadRow) {
 	}
 	fmt.Fprintln(out)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "device\tgradients\tparams\tstep ms\tgradient GB/s\twrite GB/s\tof write\t")
+	fmt.Fprintln(w, "device\tgradients\tparams\tstep ms\tgradient GB/s\twrite GB/s\tof write\tpinned GB/s\tof pinned\tof float32 step\t")
+	f32 := map[string]float64{}
 	for _, r := range rows {
-		gb := float64(int(1)<<r.log2*r.gradDT.Size()) / r.stepSec
-		fmt.Fprintf(w, "%s\t%v\t2^%d\t%.3f\t%s\t%s\t%.2f\t\n", r.spec, r.gradDT, r.log2, r.stepSec*1e3, gbps(gb), gbps(r.writeBps), gb/r.writeBps)
+		if r.gradDT == device.Float32 {
+			f32[r.spec] = r.stepSec
+		}
+	}
+	for _, r := range rows {
+		gb := float64(r.bytes()) / r.stepSec
+		of, pinned, ofPinned := "-", "-", "-"
+		if base := f32[r.spec]; base > 0 && r.gradDT != device.Float32 {
+			of = fmt.Sprintf("%.2f", r.stepSec/base)
+		}
+		if r.pinnedBps > 0 {
+			pinned, ofPinned = gbps(r.pinnedBps), fmt.Sprintf("%.2f", gb/r.pinnedBps)
+		}
+		fmt.Fprintf(w, "%s\t%v\t2^%d\t%.3f\t%s\t%s\t%.2f\t%s\t%s\t%s\t\n", r.spec, r.gradDT, r.log2, r.stepSec*1e3, gbps(gb), gbps(r.writeBps), gb/r.writeBps, pinned, ofPinned, of)
 	}
 	w.Flush()
-	fmt.Fprintln(out, "A trainer-loop step (optim.Step: gradient upload, then the update) against a plain host→device Write of the gradient's bytes.")
+	fmt.Fprintln(out, "A trainer-loop step (optim.Step: gradient upload, then the update) against a plain host→device Write of the gradient's bytes and (CUDA, where PyTorch is importable) PyTorch's copy of as many bytes from pinned memory; a half-precision step's time as a fraction of the float32 one's.")
 }

@@ -68,12 +68,44 @@ func appendReal(b []byte, dt device.DType, v float64) []byte {
 
 // Rows encodes row indices as little-endian uint64.
 func Rows(indices []int64) []byte {
-	b := make([]byte, 0, 8*len(indices))
-	for _, r := range indices {
-		b = binary.LittleEndian.AppendUint64(b, uint64(r))
-	}
+	b := make([]byte, 8*len(indices))
+	PutRows(b, indices)
 	return b
 }
+
+// PutRows writes row indices into dst (8*len(indices) bytes at least) as
+// little-endian uint64.
+func PutRows(dst []byte, indices []int64) {
+	if len(indices) == 0 {
+		return
+	}
+	if littleEndian {
+		copy(dst[:8*len(indices)], unsafe.Slice((*byte)(unsafe.Pointer(&indices[0])), 8*len(indices)))
+		return
+	}
+	for i, r := range indices {
+		binary.LittleEndian.PutUint64(dst[8*i:], uint64(r))
+	}
+}
+
+// RowBytes is Rows without a copy on a little-endian host, where an
+// []int64 already is its encoding: a view of indices' memory then, to be
+// read and not kept.
+func RowBytes(indices []int64) []byte {
+	if len(indices) == 0 {
+		return nil
+	}
+	if littleEndian {
+		return unsafe.Slice((*byte)(unsafe.Pointer(&indices[0])), 8*len(indices))
+	}
+	return Rows(indices)
+}
+
+// littleEndian: the host stores integers least significant byte first.
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
 
 // HostBytes views a host slice of a buffer's elements ([]float32, []float64
 // or []uint16 holding half bits) as its bytes, for copies to and from a
@@ -94,4 +126,25 @@ func HostBytes(s any) []byte {
 		}
 	}
 	return nil
+}
+
+// SameRanges reports whether a and b encode to the same table: equal in
+// every field, coefficients compared bit for bit (0 and -0 differ, and a
+// kernel can tell them apart).
+func SameRanges(a, b []device.Range) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.Off != y.Off || x.Len != y.Len || x.Rule != y.Rule || x.Width != y.Width || x.StateOff != y.StateOff {
+			return false
+		}
+		for k := range x.Coef {
+			if math.Float64bits(x.Coef[k]) != math.Float64bits(y.Coef[k]) {
+				return false
+			}
+		}
+	}
+	return true
 }

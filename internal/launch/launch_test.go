@@ -66,3 +66,46 @@ func TestHostBytes(t *testing.T) {
 		t.Errorf("HostBytes does not view the slice's own bytes")
 	}
 }
+
+func TestRowEncodings(t *testing.T) {
+	idx := []int64{0, 1, 1 << 40, math.MaxInt64}
+	want := Rows(idx)
+	got := make([]byte, len(want)+8)
+	PutRows(got, idx)
+	for i, r := range idx {
+		if v := binary.LittleEndian.Uint64(want[8*i:]); v != uint64(r) {
+			t.Fatalf("Rows[%d] = %d, want %d", i, v, r)
+		}
+		if v := binary.LittleEndian.Uint64(got[8*i:]); v != uint64(r) {
+			t.Errorf("PutRows[%d] = %d, want %d", i, v, r)
+		}
+		if v := binary.LittleEndian.Uint64(RowBytes(idx)[8*i:]); v != uint64(r) {
+			t.Errorf("RowBytes[%d] = %d, want %d", i, v, r)
+		}
+	}
+	if RowBytes(nil) != nil || len(Rows(nil)) != 0 {
+		t.Errorf("empty indices")
+	}
+	PutRows(nil, nil)
+}
+
+func TestSameRanges(t *testing.T) {
+	r := []device.Range{{Off: 4, Len: 8, Rule: device.Adagrad, Width: 2, Coef: [device.MaxCoefs]float64{0.1, 0, 0, 1}, StateOff: [device.MaxStates]int{3}}}
+	if !SameRanges(r, append([]device.Range(nil), r...)) || !SameRanges(nil, []device.Range{}) {
+		t.Errorf("equal ranges differ")
+	}
+	for i, change := range []func(*device.Range){
+		func(x *device.Range) { x.Off++ }, func(x *device.Range) { x.Len++ }, func(x *device.Range) { x.Rule++ },
+		func(x *device.Range) { x.Width++ }, func(x *device.Range) { x.StateOff[1]++ },
+		func(x *device.Range) { x.Coef[0] = math.Nextafter(0.1, 1) }, func(x *device.Range) { x.Coef[1] = math.Copysign(0, -1) },
+	} {
+		c := append([]device.Range(nil), r...)
+		change(&c[0])
+		if SameRanges(r, c) {
+			t.Errorf("change %d not seen", i)
+		}
+	}
+	if SameRanges(r, append(r, r...)) {
+		t.Errorf("lengths differ")
+	}
+}

@@ -70,11 +70,16 @@ func compileAll(t *testing.T, name, src string) {
 
 // checkAdagradPTX checks that the code keeps the numerics contract: IEEE
 // division and square root, explicit fused multiply-adds, no
-// approximations, no flush-to-zero, no contracted multiply-add forms.
+// approximations, no flush-to-zero, no contracted multiply-add forms. It
+// also checks that the range tables passed by value stay in parameter space:
+// no kernel uses local memory (a by-value table copied to each thread's
+// stack would cost more than the table saves).
 func checkAdagradPTX(t *testing.T, arch int, ptx string) {
 	t.Helper()
 	for _, want := range []string{
 		".entry update_f32(", ".entry update_f64(", ".entry update_f32_bf16(", ".entry update_f32_f16(",
+		".entry update_f32_inline(", ".entry update_f64_inline(", ".entry update_f32_bf16_inline(",
+		".entry update_f32_f16_inline(", "ld.param.f32", "ld.param.f64",
 		".entry update_rows_f32(", ".entry update_rows_f64(", "cvt.f32.f16",
 		".entry gather_rows_f32(", ".entry gather_rows_f64(",
 		"div.rn.f32", "sqrt.rn.f32", "fma.rn.f32",
@@ -93,6 +98,30 @@ func checkAdagradPTX(t *testing.T, arch int, ptx string) {
 			t.Errorf("compute_%d: PTX holds %q, which breaks bitwise agreement", arch, ptx[loc[0]:loc[1]])
 		}
 	}
+	if loc := regexp.MustCompile(`\.local\b|__local_depot`).FindStringIndex(ptx); loc != nil {
+		t.Errorf("compute_%d: PTX uses local memory (%q): a by-value table copied per thread", arch, ptx[loc[0]:loc[1]])
+	}
+	// Row updates and gathers may read their row indices (and, for small
+	// steps, their values and output) in mapped host memory: never through
+	// the read-only cache.
+	for _, entry := range []string{"update_rows_f32", "update_rows_f64", "gather_rows_f32", "gather_rows_f64"} {
+		if body := entryBody(ptx, entry); strings.Contains(body, "ld.global.nc.u64") || strings.HasPrefix(entry, "update") && strings.Contains(body, "ld.global.nc") {
+			t.Errorf("compute_%d: %s reads rows or values with ld.global.nc", arch, entry)
+		}
+	}
+}
+
+// entryBody returns the PTX of one kernel, from its .entry to the next.
+func entryBody(ptx, name string) string {
+	start := strings.Index(ptx, ".entry "+name+"(")
+	if start < 0 {
+		return ""
+	}
+	body := ptx[start+1:]
+	if end := strings.Index(body, ".entry "); end >= 0 {
+		body = body[:end]
+	}
+	return body
 }
 
 func TestTarget(t *testing.T) {

@@ -290,7 +290,9 @@ func (m *Manifest) shardMeta(sf ShardFile) *shardMeta {
 // files straight into the whole state's slices, which are allocated once
 // the first part file has said every tensor's rule, and only if the part
 // files are large enough to hold them. It first removes temporaries that
-// interrupted saves left behind. Errors name the file.
+// interrupted saves left behind. A part file that the manifest names and
+// that is missing is a damaged checkpoint (ErrCheckpoint), not a missing
+// one (fs.ErrNotExist is for the manifest). Errors name the file.
 func LoadSharded(path string) (optim.State, map[string]string, error) {
 	if err := checkManifestPath(path); err != nil {
 		return optim.State{}, nil, err
@@ -303,13 +305,8 @@ func LoadSharded(path string) (optim.State, map[string]string, error) {
 	dir := filepath.Dir(path)
 	var total int64
 	for _, sf := range m.Shards {
-		p := filepath.Join(dir, sf.File)
-		fi, err := os.Stat(p)
-		if err != nil {
-			return optim.State{}, nil, pathErr(p, err)
-		}
-		if fi.Size() != sf.Size {
-			return optim.State{}, nil, pathErr(p, fail("%d bytes, the manifest says %d", fi.Size(), sf.Size))
+		if err := statPart(dir, sf); err != nil {
+			return optim.State{}, nil, err
 		}
 		total += sf.Size
 	}
@@ -318,8 +315,7 @@ func LoadSharded(path string) (optim.State, map[string]string, error) {
 	var st optim.State
 	var first *file
 	for _, sf := range shards {
-		p := filepath.Join(dir, sf.File)
-		err := readFile(p, func(r io.Reader, size int64) error {
+		err := readPart(filepath.Join(dir, sf.File), func(r io.Reader, size int64) error {
 			h, err := readHeader(r, size)
 			if err != nil {
 				return err
@@ -337,14 +333,14 @@ func LoadSharded(path string) (optim.State, map[string]string, error) {
 					return err
 				}
 			}
-			return f.read(r, func(i int) (any, []any) {
+			return f.read(r, func(i int) (int, any, []any) {
 				lo, hi := int(sf.Ranges[i].Lo), int(sf.Ranges[i].Hi)
 				ts := st.Tensors[i]
 				state := make([]any, len(ts.State))
 				for k, s := range ts.State {
 					state[k] = sub(s, lo, hi)
 				}
-				return sub(ts.Param, lo, hi), state
+				return 0, sub(ts.Param, lo, hi), state
 			})
 		})
 		if err != nil {

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/adagrad-go/adagrad/examples/internal/group"
+)
+
+// smallArgs is a run of a fraction of a second: no tuning, two epochs.
+var smallArgs = []string{"-device", "cpu", "-progress", "none", "-samples", "3000", "-features", "3000", "-epochs", "2", "-lr", "0.1", "-sgd-lr", "0.5"}
+
+// numbers is the part of a report whose numbers N ranks and one process
+// with -slices N print alike: from the training table to the verdict.
+func numbers(report string) string {
+	return group.Between(report, "Training on all", "Time:", regexp.MustCompile(`^\s*\(tuning took`))
+}
+
+// checkComm checks the ranks' traffic report: measured equal to the paper
+// on every rank, and each rank holding its share of the state.
+func checkComm(t *testing.T, res *result, n, features int) {
+	t.Helper()
+	if len(res.comm) != n {
+		t.Fatalf("%d ranks' reports for %d ranks", len(res.comm), n)
+	}
+	total := int64(2 * 4 * (features + 1))
+	var held int64
+	for r, rep := range res.comm {
+		if !rep.Equal() {
+			t.Errorf("rank %d of %d: measured %+v (loss %d), on paper %+v (loss %d)", r, n, rep.Measured, rep.LossMeasured, rep.Paper, rep.LossPaper)
+		}
+		held += rep.Held
+		if share := float64(rep.Held) / float64(total); math.Abs(share-1/float64(n)) > 0.01 {
+			t.Errorf("rank %d of %d holds %.3f of the state", r, n, share)
+		}
+	}
+	if held != total {
+		t.Errorf("the ranks hold %d bytes of state in all, the model %d", held, total)
+	}
+}
+
+// TestRanksInProcess: 2 and 3 ranks (in one process, over channels) print
+// the numbers that one process computing as many slices prints, bit for
+// bit; only rank 0 prints; the bytes each rank sent per step equal the
+// count on paper; each rank holds its share of the state.
+func TestRanksInProcess(t *testing.T) {
+	c, err := parseFlags(smallArgs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{2, 3} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			alone := c
+			alone.slices = n
+			var want strings.Builder
+			if _, err := run(alone, &want, nil); err != nil {
+				t.Fatal(err)
+			}
+			var res *result
+			outs, err := group.OnRanks(n, func(g *group.Group) error {
+				r, err := runIn(g, c)
+				if g.Rank() == 0 {
+					res = r
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := numbers(outs[0]); got != numbers(want.String()) || !strings.Contains(got, "Verdict") {
+				t.Errorf("%d ranks print\n%s\none process with -slices %d\n%s", n, got, n, numbers(want.String()))
+			}
+			for r, out := range outs[1:] {
+				if out != "" {
+					t.Errorf("rank %d printed %q", r+1, out)
+				}
+			}
+			if !strings.Contains(outs[0], fmt.Sprintf("Communication between the %d ranks", n)) {
+				t.Errorf("no communication report:\n%s", outs[0])
+			}
+			checkComm(t, res, n, 3000)
+			t.Log("\n" + outs[0])
+		})
+	}
+}
+
+// TestSlicesFlag: -slices is checked against the batch, and against the
+// number of ranks.
+func TestSlicesFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-slices", "0"}, "-slices 0: want 1 to 32 (at most -batch)"},
+		{[]string{"-slices", "33"}, "-slices 33: want 1 to 32"},
+		{[]string{"-batch", "4", "-slices", "5"}, "-slices 5: want 1 to 4"},
+	} {
+		if _, err := parseFlags(c.args, nil); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.args, err, c.want)
+		}
+	}
+	c, err := parseFlags(append(smallArgs, "-slices", "2"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = group.OnRanks(3, func(g *group.Group) error { _, err := runIn(g, c); return err })
+	if err == nil || !strings.Contains(err.Error(), "-slices 2 with 3 ranks") {
+		t.Errorf("-slices 2 on 3 ranks: %v", err)
+	}
+	c.slices, c.checkpoint = 0, t.TempDir()+"/run.safetensors"
+	_, err = group.OnRanks(2, func(g *group.Group) error { _, err := runIn(g, c); return err })
+	if err == nil || !strings.Contains(err.Error(), "give a .json manifest") {
+		t.Errorf("a .safetensors checkpoint on 2 ranks: %v", err)
+	}
+}

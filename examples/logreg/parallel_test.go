@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/adagrad-go/adagrad/checkpoint"
 	"github.com/adagrad-go/adagrad/examples/internal/group"
 )
 
@@ -114,5 +119,53 @@ func TestSlicesFlag(t *testing.T) {
 	_, err = group.OnRanks(2, func(g *group.Group) error { _, err := runIn(g, c); return err })
 	if err == nil || !strings.Contains(err.Error(), "give a .json manifest") {
 		t.Errorf("a .safetensors checkpoint on 2 ranks: %v", err)
+	}
+}
+
+// TestRanksCheckpoint: 3 ranks train an epoch with a sharded checkpoint
+// (a .json manifest, a part file per rank), which consolidates into the
+// file one process computing 3 slices writes, byte for byte; 2 ranks
+// resume from it for a second epoch and print what one process does that
+// resumes from its own file with -slices 2.
+func TestRanksCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	c, err := parseFlags(append(smallArgs, "-epochs", "1"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone, ranks := c, c
+	alone.slices, alone.checkpoint = 3, filepath.Join(dir, "one.safetensors")
+	ranks.checkpoint = filepath.Join(dir, "run.json")
+	if _, err := run(alone, io.Discard, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := group.OnRanks(3, func(g *group.Group) error { _, err := runIn(g, ranks); return err }); err != nil {
+		t.Fatal(err)
+	}
+	consolidated := filepath.Join(dir, "consolidated.safetensors")
+	if err := checkpoint.Consolidate(ranks.checkpoint, consolidated); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(alone.checkpoint)
+	b, _ := os.ReadFile(consolidated)
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("3 ranks' checkpoint consolidated: %d bytes, one process's %d", len(b), len(a))
+	}
+	alone.epochs, ranks.epochs = 2, 2
+	alone.slices = 2
+	var want strings.Builder
+	if _, err := run(alone, &want, nil); err != nil {
+		t.Fatal(err)
+	}
+	outs, err := group.OnRanks(2, func(g *group.Group) error { _, err := runIn(g, ranks); return err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(outs[0], "Adagrad resumed from "+ranks.checkpoint+" after 75 of 150 steps") {
+		t.Errorf("2 ranks did not resume:\n%s", outs[0])
+	}
+	got := strings.ReplaceAll(numbers(outs[0]), ranks.checkpoint, alone.checkpoint)
+	if got != numbers(want.String()) {
+		t.Errorf("2 ranks resumed print\n%s\none process resumed\n%s", got, numbers(want.String()))
 	}
 }

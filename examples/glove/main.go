@@ -14,11 +14,9 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
 
-	"github.com/adagrad-go/adagrad/cmdflag"
 	_ "github.com/adagrad-go/adagrad/cpu"  // always built
 	_ "github.com/adagrad-go/adagrad/cuda" // registers with -tags cuda
 	"github.com/adagrad-go/adagrad/examples/internal/group"
@@ -34,24 +32,8 @@ func main() { os.Exit(command(os.Args[1:], os.Stdout, os.Stderr)) }
 // Under mpirun (built with -tags mpi) every rank runs it; only rank 0
 // prints, and a failing rank says which it is (see parallel.go).
 func command(args []string, stdout, stderr io.Writer) int {
-	g, err := group.Open(stdout, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", program, err)
-		return 1
-	}
-	c, err := parseFlags(args, g.Stderr)
-	if err != nil {
-		g.Close(false)
-		return cmdflag.Status(program, err, g.Stderr)
-	}
-	if _, err := runIn(g, c); err != nil {
-		g.Fail(program, err)
-		g.Close(true)
-		return 1
-	}
-	if err := g.Close(false); err != nil {
-		g.Fail(program, err)
-		return 1
-	}
-	return 0
+	return group.Command(program, args, stdout, stderr, parseFlags, func(g *group.Group, c config) error {
+		_, err := runIn(g, c)
+		return err
+	})
 }

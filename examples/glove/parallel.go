@@ -30,13 +30,7 @@ type parallel struct {
 // them with the output files of every rank but 0 left out: rank 0 writes
 // them.
 func newParallel(g *group.Group, c config) (parallel, config, error) {
-	n, err := g.Slices(c.slices)
-	if err == nil && c.slices == 0 && g.Size() == 1 {
-		n = 1
-	}
-	if err == nil && n > c.batch {
-		err = fmt.Errorf("-slices %d: more slices than the %d entries of a batch", n, c.batch)
-	}
+	n, err := g.Slices(c.slices, c.batch, "entries")
 	if g.Rank() != 0 {
 		c.out, c.csv, c.png = "", "", ""
 	}
@@ -113,12 +107,7 @@ func (p parallel) report(opt *sharded.Adagrad, meter *group.Meter, paper *group.
 
 // printSetup says how the batches are cut, when they are.
 func (p parallel) printSetup(w io.Writer, batch int) {
-	lo, hi := group.Slice(batch, p.slices, 0)
-	lo2, hi2 := group.Slice(batch, p.slices, p.slices-1)
-	sizes := fmt.Sprintf("%d", hi-lo)
-	if hi-lo != hi2-lo2 {
-		sizes = fmt.Sprintf("%d to %d", min(hi-lo, hi2-lo2), max(hi-lo, hi2-lo2))
-	}
+	sizes := group.SliceSizes(batch, p.slices)
 	switch {
 	case p.group.Size() > 1:
 		fmt.Fprintf(w, "parallel  %d ranks, each computing the gradients of its slice of every batch (%s of %d\n"+

@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/adagrad-go/adagrad/examples/internal/group"
+	"github.com/adagrad-go/adagrad/examples/internal/grouptest"
 )
 
 // smallArgs is a run of a fraction of a second on writeCorpus's text.
@@ -18,7 +21,15 @@ func smallArgs(corpus string) []string {
 // numbers is the part of a report whose numbers N ranks and one process
 // with -slices N print alike: the losses and the neighbours.
 func numbers(report string) string {
-	return group.Between(report, "Mean training loss", "Transfers:", nil)
+	return grouptest.Between(report, "Mean training loss", "Transfers:", nil)
+}
+
+// alone is what one process computing n slices prints.
+func alone(c config, n int) (string, error) {
+	c.slices = n
+	var out strings.Builder
+	_, err := run(c, &out, nil)
+	return out.String(), err
 }
 
 // TestRanksInProcess: 2 and 3 ranks (in one process, over channels) print
@@ -32,26 +43,31 @@ func TestRanksInProcess(t *testing.T) {
 	}
 	for _, n := range []int{2, 3} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			alone := c
-			alone.slices = n
-			var want strings.Builder
-			if _, err := run(alone, &want, nil); err != nil {
-				t.Fatal(err)
-			}
-			outs, err := group.OnRanks(n, func(g *group.Group) error { _, err := runIn(g, c); return err })
+			want, err := alone(c, n)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := numbers(outs[0]); got != numbers(want.String()) || !strings.Contains(got, "Nearest neighbours") {
-				t.Errorf("%d ranks print\n%s\none process with -slices %d\n%s", n, got, n, numbers(want.String()))
-			}
-			for r, out := range outs[1:] {
-				if out != "" {
-					t.Errorf("rank %d printed %q", r+1, out)
+			var got *model
+			outs, err := grouptest.OnRanks(n, func(g *group.Group) error {
+				m, err := runIn(g, c)
+				if g.Rank() == 0 {
+					got = m
 				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
-			if strings.Count(outs[0], "  equal ") != n || strings.Contains(outs[0], "DIFF") {
-				t.Errorf("the bytes sent are not the count on paper:\n%s", outs[0])
+			grouptest.Compare(t, n, outs, want, numbers)
+			// The losses too, to the bit (printed to 6 digits).
+			c1 := c
+			c1.slices = n
+			one, err := run(c1, io.Discard, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.EqualFunc(got.losses, one.losses, func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }) {
+				t.Errorf("%d ranks' losses %v, one process's %v", n, got.losses, one.losses)
 			}
 			for _, share := range shares(t, outs[0], n) {
 				if math.Abs(share-100/float64(n)) > 2 {
@@ -89,7 +105,7 @@ func TestSlicesFlag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = group.OnRanks(2, func(g *group.Group) error { _, err := runIn(g, c); return err })
+	_, err = grouptest.OnRanks(2, func(g *group.Group) error { _, err := runIn(g, c); return err })
 	if err == nil || !strings.Contains(err.Error(), "-slices 3 with 2 ranks") {
 		t.Errorf("-slices 3 on 2 ranks: %v", err)
 	}

@@ -76,6 +76,8 @@ func runIn(g *group.Group, c config) (*model, error) {
 		m.vectors[i] = v
 	}
 	printNeighbours(stdout, m, c.queries, c.epochs)
+	fmt.Fprintf(stdout, "\nThe tables' digest: %s, a SHA-256 of their bits, the same on any number\n"+
+		"of ranks: their gradient rows reach the optimizer in batch order however cut.\n", group.Digest(tables.w, tables.c))
 	fmt.Fprintf(stdout, "\nTransfers: to the device %.1f MB, from it %.1f MB over %d steps (the tables: %.1f MB)\n",
 		float64(tables.toDevice)/1e6, float64(tables.fromDevice)/1e6, c.epochs*perEpoch, float64(4*(2*len(vocab)*c.dim+2*len(vocab)))/1e6)
 	par.printCommunication(stdout, tables.comm, len(vocab), c.dim)

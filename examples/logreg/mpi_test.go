@@ -3,15 +3,13 @@
 package main
 
 import (
-	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/adagrad-go/adagrad/examples/internal/grouptest"
 	"github.com/adagrad-go/adagrad/internal/mpirun"
 )
 
@@ -26,54 +24,10 @@ func TestUnderMpirun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	for np := 1; np <= 3; np++ {
-		t.Run(fmt.Sprint(np), func(t *testing.T) {
-			path := filepath.Join(dir, fmt.Sprintf("np%d.txt", np))
-			mpirun.Test(t, np, "^TestRankCommand$", "LOGREG_OUT="+path)
-			got, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			alone := c
-			alone.slices = np
-			var want strings.Builder
-			if _, err := run(alone, &want, nil); err != nil {
-				t.Fatal(err)
-			}
-			if numbers(string(got)) != numbers(want.String()) {
-				t.Errorf("mpirun -np %d prints\n%s\none process with -slices %d\n%s", np, got, np, want.String())
-			}
-			if np > 1 && (strings.Count(string(got), "  equal ") != np || strings.Contains(string(got), "DIFF")) {
-				t.Errorf("mpirun -np %d: the bytes sent are not the count on paper:\n%s", np, got)
-			}
-			t.Logf("mpirun -np %d:\n%s", np, got)
-		})
-	}
+	grouptest.UnderMpirun(t, "TestRankCommand", numbers, func(np int) (string, error) { return alone(c, np) })
 }
 
-// TestRankCommand is one rank of TestUnderMpirun: the program as main
-// runs it; rank 0 saves what it printed, the others print nothing.
-func TestRankCommand(t *testing.T) {
-	w := mpirun.World(t)
-	path := os.Getenv("LOGREG_OUT")
-	if path == "" {
-		t.Skip("launched by TestUnderMpirun")
-	}
-	var stdout, stderr bytes.Buffer
-	if code := command(smallArgs, &stdout, &stderr); code != 0 {
-		t.Fatalf("rank %d: exit %d: %s", w.Rank(), code, stderr.String())
-	}
-	if w.Rank() != 0 {
-		if stdout.Len() > 0 || stderr.Len() > 0 {
-			t.Errorf("rank %d printed %q and %q", w.Rank(), stdout.String(), stderr.String())
-		}
-		return
-	}
-	if err := os.WriteFile(path, stdout.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+func TestRankCommand(t *testing.T) { grouptest.RankCommand(t, command, smallArgs) }
 
 // TestFaultUnderMpirun: one rank of three fails (its data file is bad):
 // it says so, naming its rank, and exits; the launcher ends the job, and

@@ -31,13 +31,7 @@ type parallel struct {
 // them with the output files of every rank but 0 left out: rank 0 writes
 // them.
 func newParallel(g *group.Group, c config) (parallel, config, error) {
-	n, err := g.Slices(c.slices)
-	if err == nil && c.slices == 0 && g.Size() == 1 {
-		n = 1
-	}
-	if err == nil && n > c.batch {
-		err = fmt.Errorf("-slices %d: more slices than the %d samples of a batch", n, c.batch)
-	}
+	n, err := g.Slices(c.slices, c.batch, "samples")
 	if err == nil && g.Size() > 1 && c.checkpoint != "" && !isManifest(c.checkpoint) {
 		err = fmt.Errorf("-checkpoint %s: %w", c.checkpoint, group.ErrWholeCheckpoint)
 	}
@@ -148,12 +142,7 @@ func (p parallel) report(opt *sharded.Adagrad, meter *group.Meter, paper *group.
 
 // printSetup says how the batches are cut, when they are.
 func (p parallel) printSetup(w io.Writer, batch int) {
-	lo, hi := group.Slice(batch, p.slices, 0)
-	lo2, hi2 := group.Slice(batch, p.slices, p.slices-1)
-	sizes := fmt.Sprintf("%d", hi-lo)
-	if hi-lo != hi2-lo2 {
-		sizes = fmt.Sprintf("%d to %d", min(hi-lo, hi2-lo2), max(hi-lo, hi2-lo2))
-	}
+	sizes := group.SliceSizes(batch, p.slices)
 	switch {
 	case p.group.Size() > 1:
 		section(w, "parallel", fmt.Sprintf("%d ranks: each computes the gradient of its slice of every batch (%s of", p.slices, sizes),
@@ -171,4 +160,16 @@ func (p parallel) printCommunication(w io.Writer, reports []group.RankReport, fe
 	}
 	fmt.Fprintln(w)
 	group.Print(w, reports, int64(2*4*(features+1))) // parameters and accumulators, float32
+}
+
+// printDigest prints a digest of the trained weights' bits: runs on any
+// number of ranks that compute the same slices print the same.
+func printDigest(w io.Writer, m model) {
+	ws := make([]float32, len(m.w)+1)
+	for i, v := range m.w {
+		ws[i] = float32(v) // read as float32: exact
+	}
+	ws[len(m.w)] = float32(m.b)
+	fmt.Fprintf(w, "Adagrad's trained weights and bias: digest %s, a SHA-256 of their bits,\n"+
+		"the same on any number of ranks that compute the same slices of every batch.\n\n", group.Digest(ws))
 }

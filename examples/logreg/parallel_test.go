@@ -13,6 +13,7 @@ import (
 
 	"github.com/adagrad-go/adagrad/checkpoint"
 	"github.com/adagrad-go/adagrad/examples/internal/group"
+	"github.com/adagrad-go/adagrad/examples/internal/grouptest"
 )
 
 // smallArgs is a run of a fraction of a second: no tuning, two epochs.
@@ -21,7 +22,15 @@ var smallArgs = []string{"-device", "cpu", "-progress", "none", "-samples", "300
 // numbers is the part of a report whose numbers N ranks and one process
 // with -slices N print alike: from the training table to the verdict.
 func numbers(report string) string {
-	return group.Between(report, "Training on all", "Time:", regexp.MustCompile(`^\s*\(tuning took`))
+	return grouptest.Between(report, "Training on all", "Time:", regexp.MustCompile(`^\s*\(tuning took`))
+}
+
+// alone is what one process computing n slices prints.
+func alone(c config, n int) (string, error) {
+	c.slices = n
+	var out strings.Builder
+	_, err := run(c, &out, nil)
+	return out.String(), err
 }
 
 // checkComm checks the ranks' traffic report: measured equal to the paper
@@ -58,14 +67,12 @@ func TestRanksInProcess(t *testing.T) {
 	}
 	for _, n := range []int{2, 3} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			alone := c
-			alone.slices = n
-			var want strings.Builder
-			if _, err := run(alone, &want, nil); err != nil {
+			want, err := alone(c, n)
+			if err != nil {
 				t.Fatal(err)
 			}
 			var res *result
-			outs, err := group.OnRanks(n, func(g *group.Group) error {
+			outs, err := grouptest.OnRanks(n, func(g *group.Group) error {
 				r, err := runIn(g, c)
 				if g.Rank() == 0 {
 					res = r
@@ -75,17 +82,7 @@ func TestRanksInProcess(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := numbers(outs[0]); got != numbers(want.String()) || !strings.Contains(got, "Verdict") {
-				t.Errorf("%d ranks print\n%s\none process with -slices %d\n%s", n, got, n, numbers(want.String()))
-			}
-			for r, out := range outs[1:] {
-				if out != "" {
-					t.Errorf("rank %d printed %q", r+1, out)
-				}
-			}
-			if !strings.Contains(outs[0], fmt.Sprintf("Communication between the %d ranks", n)) {
-				t.Errorf("no communication report:\n%s", outs[0])
-			}
+			grouptest.Compare(t, n, outs, want, numbers)
 			checkComm(t, res, n, 3000)
 			t.Log("\n" + outs[0])
 		})
@@ -111,12 +108,12 @@ func TestSlicesFlag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = group.OnRanks(3, func(g *group.Group) error { _, err := runIn(g, c); return err })
+	_, err = grouptest.OnRanks(3, func(g *group.Group) error { _, err := runIn(g, c); return err })
 	if err == nil || !strings.Contains(err.Error(), "-slices 2 with 3 ranks") {
 		t.Errorf("-slices 2 on 3 ranks: %v", err)
 	}
 	c.slices, c.checkpoint = 0, t.TempDir()+"/run.safetensors"
-	_, err = group.OnRanks(2, func(g *group.Group) error { _, err := runIn(g, c); return err })
+	_, err = grouptest.OnRanks(2, func(g *group.Group) error { _, err := runIn(g, c); return err })
 	if err == nil || !strings.Contains(err.Error(), "give a .json manifest") {
 		t.Errorf("a .safetensors checkpoint on 2 ranks: %v", err)
 	}
@@ -133,39 +130,38 @@ func TestRanksCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alone, ranks := c, c
-	alone.slices, alone.checkpoint = 3, filepath.Join(dir, "one.safetensors")
+	one, ranks := c, c
+	one.slices, one.checkpoint = 3, filepath.Join(dir, "one.safetensors")
 	ranks.checkpoint = filepath.Join(dir, "run.json")
-	if _, err := run(alone, io.Discard, nil); err != nil {
+	if _, err := run(one, io.Discard, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := group.OnRanks(3, func(g *group.Group) error { _, err := runIn(g, ranks); return err }); err != nil {
+	if _, err := grouptest.OnRanks(3, func(g *group.Group) error { _, err := runIn(g, ranks); return err }); err != nil {
 		t.Fatal(err)
 	}
 	consolidated := filepath.Join(dir, "consolidated.safetensors")
 	if err := checkpoint.Consolidate(ranks.checkpoint, consolidated); err != nil {
 		t.Fatal(err)
 	}
-	a, _ := os.ReadFile(alone.checkpoint)
+	a, _ := os.ReadFile(one.checkpoint)
 	b, _ := os.ReadFile(consolidated)
 	if len(a) == 0 || !bytes.Equal(a, b) {
 		t.Errorf("3 ranks' checkpoint consolidated: %d bytes, one process's %d", len(b), len(a))
 	}
-	alone.epochs, ranks.epochs = 2, 2
-	alone.slices = 2
-	var want strings.Builder
-	if _, err := run(alone, &want, nil); err != nil {
+	one.epochs, ranks.epochs = 2, 2
+	want, err := alone(one, 2)
+	if err != nil {
 		t.Fatal(err)
 	}
-	outs, err := group.OnRanks(2, func(g *group.Group) error { _, err := runIn(g, ranks); return err })
+	outs, err := grouptest.OnRanks(2, func(g *group.Group) error { _, err := runIn(g, ranks); return err })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(outs[0], "Adagrad resumed from "+ranks.checkpoint+" after 75 of 150 steps") {
 		t.Errorf("2 ranks did not resume:\n%s", outs[0])
 	}
-	got := strings.ReplaceAll(numbers(outs[0]), ranks.checkpoint, alone.checkpoint)
-	if got != numbers(want.String()) {
-		t.Errorf("2 ranks resumed print\n%s\none process resumed\n%s", got, numbers(want.String()))
+	got := strings.ReplaceAll(numbers(outs[0]), ranks.checkpoint, one.checkpoint)
+	if got != numbers(want) {
+		t.Errorf("2 ranks resumed print\n%s\none process resumed\n%s", got, numbers(want))
 	}
 }

@@ -79,6 +79,7 @@ func runIn(g *group.Group, c config) (*result, error) {
 	sgdModel := trainSGD(d.train, d.features, res.sgd.tuning.rate, c.epochs, c.batch, res.sgd.hist)
 	sgdTime := time.Since(start)
 	printTraining(stdout, c, d, res, cost)
+	printDigest(stdout, adaModel)
 
 	frequent := make([]bool, len(isRare))
 	for f, r := range isRare {

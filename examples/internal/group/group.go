@@ -95,20 +95,36 @@ func (g *Group) Device(spec string) (string, error) {
 	return sharded.LocalDevice(spec)
 }
 
-// Slices checks a -slices flag (0: not given) against the world: alone, a
-// process computes any number of slices one after the other (1 by
-// default); in a group each rank computes one, so there are as many as
-// ranks.
-func (g *Group) Slices(given int) (int, error) {
+// Slices checks a -slices flag (0: not given) against the world and a
+// batch of so many items (unit names them): alone, a process computes any
+// number of slices one after the other (1 by default); in a group each
+// rank computes one, so there are as many as ranks.
+func (g *Group) Slices(given, batch int, unit string) (int, error) {
+	n := given
 	switch {
 	case given < 0:
 		return 0, fmt.Errorf("-slices %d: want 1 or more", given)
 	case g.Size() > 1 && given != 0 && given != g.Size():
 		return 0, fmt.Errorf("-slices %d with %d ranks: each rank computes one slice of every batch (leave -slices out)", given, g.Size())
 	case given == 0:
-		return g.Size(), nil
+		n = g.Size()
 	}
-	return given, nil
+	if n > batch {
+		return 0, fmt.Errorf("%d slices: more than the %d %s of a batch", n, batch, unit)
+	}
+	return n, nil
+}
+
+// SliceSizes says how many items the slices of a batch hold: "11", or
+// "10 to 11".
+func SliceSizes(batch, slices int) string {
+	lo, hi := Slice(batch, slices, 0)
+	last, end := Slice(batch, slices, slices-1)
+	a, b := min(hi-lo, end-last), max(hi-lo, end-last)
+	if a == b {
+		return fmt.Sprint(a)
+	}
+	return fmt.Sprintf("%d to %d", a, b)
 }
 
 // Mine returns the slices [first, last) of slices that this process

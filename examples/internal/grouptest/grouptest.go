@@ -1,4 +1,8 @@
-package group
+// Package grouptest is what the examples' tests share to check a run of
+// several ranks against one process: OnRanks runs the ranks of an
+// in-process world, Compare checks what they printed, and, with -tags mpi,
+// UnderMpirun and RankCommand do the same through mpirun.
+package grouptest
 
 import (
 	"bytes"
@@ -7,16 +11,18 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/adagrad-go/adagrad/collective"
+	"github.com/adagrad-go/adagrad/examples/internal/group"
 )
 
 // OnRanks runs run on every rank of an in-process world of n, each with
 // its group writing to a buffer of its own, and returns what each wrote to
 // stdout, and the first error. It is how the examples' tests try a run of
 // n ranks without a launcher.
-func OnRanks(n int, run func(g *Group) error) ([]string, error) {
+func OnRanks(n int, run func(g *group.Group) error) ([]string, error) {
 	comms, err := collective.InProcess(n, collective.Options{Timeout: 5 * time.Minute})
 	if err != nil {
 		return nil, err
@@ -29,7 +35,7 @@ func OnRanks(n int, run func(g *Group) error) ([]string, error) {
 		go func() {
 			defer wg.Done()
 			defer c.Close() // a rank that fails lets the others' calls fail too
-			g := New(c, &out[r], io.Discard)
+			g := group.New(c, &out[r], io.Discard)
 			if errs[r] = run(g); errs[r] != nil {
 				errs[r] = fmt.Errorf("rank %d of %d: %w", r, n, errs[r])
 			}
@@ -67,4 +73,24 @@ func Between(report, from, to string, drop *regexp.Regexp) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// Compare checks what n ranks printed (each rank's stdout) against what
+// one process computing n slices printed: the numbers (what numbers keeps
+// of a report) the same, bit for bit; nothing printed by the ranks but 0;
+// and, with more than one rank, a traffic report in which every rank sent
+// what the count on paper says.
+func Compare(t *testing.T, n int, outs []string, alone string, numbers func(string) string) {
+	t.Helper()
+	if got, want := numbers(outs[0]), numbers(alone); got != want || got == "" {
+		t.Errorf("%d ranks print\n%s\none process computing %d slices\n%s", n, outs[0], n, alone)
+	}
+	for r, out := range outs[1:] {
+		if out != "" {
+			t.Errorf("rank %d printed %q", r+1, out)
+		}
+	}
+	if n > 1 && (strings.Count(outs[0], "  equal ") != n || strings.Contains(outs[0], "DIFF")) {
+		t.Errorf("%d ranks: the bytes sent are not the count on paper:\n%s", n, outs[0])
+	}
 }

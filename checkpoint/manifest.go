@@ -302,19 +302,48 @@ func LoadSharded(path string) (optim.State, map[string]string, error) {
 	if err != nil {
 		return optim.State{}, nil, err
 	}
+	var st optim.State
+	err = m.readParts(path, m.Shards, func(f *file, total int64) (err error) {
+		st, err = m.allocate(f, total)
+		return err
+	}, func(sf ShardFile, i int) (int, any, []any) {
+		lo, hi := int(sf.Ranges[i].Lo), int(sf.Ranges[i].Hi)
+		ts := st.Tensors[i]
+		state := make([]any, len(ts.State))
+		for k, s := range ts.State {
+			state[k] = sub(s, lo, hi)
+		}
+		return 0, sub(ts.Param, lo, hi), state
+	})
+	if err != nil {
+		return optim.State{}, nil, err
+	}
+	if m.Metadata == nil {
+		m.Metadata = map[string]string{}
+	}
+	return st, m.Metadata, nil
+}
+
+// readParts reads the part files of the manifest at path that files
+// lists, in the order of their index, each checked against the manifest
+// (statPart, checkPart) and verified on its own. Once the first file read
+// has said every tensor's rule, alloc makes the destinations, given the
+// bytes of the files to be read; then dst says where the elements of
+// tensor i held by part file sf go (as file.read's dst).
+func (m *Manifest) readParts(path string, files []ShardFile, alloc func(first *file, total int64) error,
+	dst func(sf ShardFile, i int) (from int, param any, state []any)) error {
 	dir := filepath.Dir(path)
 	var total int64
-	for _, sf := range m.Shards {
+	for _, sf := range files {
 		if err := statPart(dir, sf); err != nil {
-			return optim.State{}, nil, err
+			return err
 		}
 		total += sf.Size
 	}
-	shards := slices.Clone(m.Shards)
-	slices.SortFunc(shards, func(a, b ShardFile) int { return a.Index - b.Index })
-	var st optim.State
+	files = slices.Clone(files)
+	slices.SortFunc(files, func(a, b ShardFile) int { return a.Index - b.Index })
 	var first *file
-	for _, sf := range shards {
+	for _, sf := range files {
 		err := readPart(filepath.Join(dir, sf.File), func(r io.Reader, size int64) error {
 			h, err := readHeader(r, size)
 			if err != nil {
@@ -329,28 +358,17 @@ func LoadSharded(path string) (optim.State, map[string]string, error) {
 			}
 			if first == nil {
 				first = f
-				if st, err = m.allocate(f, total); err != nil {
+				if err := alloc(f, total); err != nil {
 					return err
 				}
 			}
-			return f.read(r, func(i int) (int, any, []any) {
-				lo, hi := int(sf.Ranges[i].Lo), int(sf.Ranges[i].Hi)
-				ts := st.Tensors[i]
-				state := make([]any, len(ts.State))
-				for k, s := range ts.State {
-					state[k] = sub(s, lo, hi)
-				}
-				return 0, sub(ts.Param, lo, hi), state
-			})
+			return f.read(r, func(i int) (int, any, []any) { return dst(sf, i) })
 		})
 		if err != nil {
-			return optim.State{}, nil, err
+			return err
 		}
 	}
-	if m.Metadata == nil {
-		m.Metadata = map[string]string{}
-	}
-	return st, m.Metadata, nil
+	return nil
 }
 
 // checkPart checks a part file's header against the manifest's entry for it

@@ -188,52 +188,25 @@ func loadManifestRanges(path string, ranges []ElementRange) ([]PartTensor, map[s
 	if len(read) == 0 {
 		read = shards[:1]
 	}
-	dir := filepath.Dir(path)
-	var total int64
-	for _, sf := range read {
-		if err := statPart(dir, sf); err != nil {
-			return nil, nil, err
-		}
-		total += sf.Size
-	}
 	var out []PartTensor
-	var first *file
-	for _, sf := range read {
-		err := readPart(filepath.Join(dir, sf.File), func(r io.Reader, size int64) error {
-			h, err := readHeader(r, size)
-			if err != nil {
-				return err
-			}
-			f, err := parseFile(h)
-			if err != nil {
-				return err
-			}
-			if err := m.checkPart(f, sf, first); err != nil {
-				return err
-			}
-			if first == nil {
-				first = f
-				if out, err = m.allocateRanges(f, ranges, at, total); err != nil {
-					return err
-				}
-			}
-			return f.read(r, func(i int) (int, any, []any) {
-				pt := out[at[i]]
-				held := sf.Ranges[i]
-				lo, hi := max(pt.Lo, int(held.Lo)), min(pt.Hi, int(held.Hi))
-				state := make([]any, len(pt.State))
-				if hi <= lo {
-					return 0, nil, state
-				}
-				for k, s := range pt.State {
-					state[k] = sub(s, lo-pt.Lo, hi-pt.Lo)
-				}
-				return lo - int(held.Lo), sub(pt.Param, lo-pt.Lo, hi-pt.Lo), state
-			})
-		})
-		if err != nil {
-			return nil, nil, err
+	err = m.readParts(path, read, func(f *file, total int64) (err error) {
+		out, err = m.allocateRanges(f, ranges, at, total)
+		return err
+	}, func(sf ShardFile, i int) (int, any, []any) {
+		pt := out[at[i]]
+		held := sf.Ranges[i]
+		lo, hi := max(pt.Lo, int(held.Lo)), min(pt.Hi, int(held.Hi))
+		state := make([]any, len(pt.State))
+		if hi <= lo {
+			return 0, nil, state
 		}
+		for k, s := range pt.State {
+			state[k] = sub(s, lo-pt.Lo, hi-pt.Lo)
+		}
+		return lo - int(held.Lo), sub(pt.Param, lo-pt.Lo, hi-pt.Lo), state
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	if m.Metadata == nil {
 		m.Metadata = map[string]string{}

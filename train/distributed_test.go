@@ -129,24 +129,28 @@ type run struct {
 	log    string
 }
 
-// runAlone trains one optim.Adagrad, computing every slice itself.
-func runAlone(t *testing.T, slices, epochs int, ckpt string) run {
+// aloneOptimizer is the optimizer of one process.
+func aloneOptimizer(t *testing.T) *optim.Adagrad {
 	t.Helper()
 	dev := cpu.New()
-	defer dev.Close()
+	t.Cleanup(func() { dev.Close() })
 	opt, err := optim.New(dev, distParams(), distOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer opt.Close()
+	t.Cleanup(func() { opt.Close() })
+	return opt
+}
+
+// runAlone trains one optim.Adagrad, computing every slice itself.
+func runAlone(t *testing.T, slices, epochs int) run {
+	t.Helper()
+	opt := aloneOptimizer(t)
 	var r run
 	var log bytes.Buffer
 	tr := &train.Trainer{Opt: opt, Epochs: epochs, StepsPerEpoch: 4, FetchEvery: 1,
 		Observer: func(p train.Progress) { r.losses = append(r.losses, p.Loss) },
 		Logger:   slog.New(slog.NewTextHandler(&log, nil)), LogEvery: 2}
-	if ckpt != "" {
-		tr.CheckpointPath, tr.CheckpointEvery = ckpt, 2
-	}
 	if err := tr.Run(context.Background(), slicesObjective(0, slices, slices)); err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +214,7 @@ func sameBits(a, b []float64) bool {
 func TestDistributedTrainer(t *testing.T) {
 	for n := 1; n <= 3; n++ {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			want := runAlone(t, n, 3, "")
+			want := runAlone(t, n, 3)
 			runs := onRanks(t, n, func(c collective.Comm, opt *sharded.Adagrad, r *run) error {
 				var log bytes.Buffer
 				tr := rankTrainer(c, opt, r, 3, &log)
@@ -233,7 +237,7 @@ func TestDistributedTrainer(t *testing.T) {
 	}
 	// The world of one computing three slices is one process computing
 	// three.
-	want := runAlone(t, 3, 2, "")
+	want := runAlone(t, 3, 2)
 	r := onRanks(t, 1, func(c collective.Comm, opt *sharded.Adagrad, r *run) error {
 		var log bytes.Buffer
 		return rankTrainer(c, opt, r, 2, &log).Run(context.Background(), slicesObjective(0, 3, 3))
@@ -251,13 +255,7 @@ func TestDistributedCheckpoints(t *testing.T) {
 	dir := t.TempDir()
 	manifest, one := filepath.Join(dir, "run.json"), filepath.Join(dir, "one.safetensors")
 	// One process: an epoch in 3 slices, then two more in 2.
-	dev := cpu.New()
-	defer dev.Close()
-	opt, err := optim.New(dev, distParams(), distOpts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer opt.Close()
+	opt := aloneOptimizer(t)
 	ref := &train.Trainer{Opt: opt, Epochs: 1, StepsPerEpoch: 4, FetchEvery: 1, CheckpointPath: one, CheckpointEvery: 2}
 	if err := ref.Run(context.Background(), slicesObjective(0, 3, 3)); err != nil {
 		t.Fatal(err)
@@ -302,11 +300,7 @@ func TestDistributedCheckpoints(t *testing.T) {
 	}
 	// The file one process wrote resumes on 3 ranks too, as one process
 	// resumes from it.
-	again, err := optim.New(dev, distParams(), distOpts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
+	again := aloneOptimizer(t)
 	alone := &train.Trainer{Opt: again, Epochs: 3, StepsPerEpoch: 4, FetchEvery: 1}
 	if err := alone.Resume(one); err != nil {
 		t.Fatal(err)

@@ -47,17 +47,7 @@ func TestRanksInProcess(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got *model
-			outs, err := grouptest.OnRanks(n, func(g *group.Group) error {
-				m, err := runIn(g, c)
-				if g.Rank() == 0 {
-					got = m
-				}
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			outs, got := grouptest.RunRanks(t, n, func(g *group.Group) (*model, error) { return runIn(g, c) })
 			grouptest.Compare(t, n, outs, want, numbers)
 			// The losses too, to the bit (printed to 6 digits).
 			c1 := c

@@ -71,17 +71,7 @@ func TestRanksInProcess(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var res *result
-			outs, err := grouptest.OnRanks(n, func(g *group.Group) error {
-				r, err := runIn(g, c)
-				if g.Rank() == 0 {
-					res = r
-				}
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			outs, res := grouptest.RunRanks(t, n, func(g *group.Group) (*result, error) { return runIn(g, c) })
 			grouptest.Compare(t, n, outs, want, numbers)
 			checkComm(t, res, n, 3000)
 			t.Log("\n" + outs[0])
@@ -136,9 +126,7 @@ func TestRanksCheckpoint(t *testing.T) {
 	if _, err := run(one, io.Discard, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := grouptest.OnRanks(3, func(g *group.Group) error { _, err := runIn(g, ranks); return err }); err != nil {
-		t.Fatal(err)
-	}
+	grouptest.RunRanks(t, 3, func(g *group.Group) (*result, error) { return runIn(g, ranks) })
 	consolidated := filepath.Join(dir, "consolidated.safetensors")
 	if err := checkpoint.Consolidate(ranks.checkpoint, consolidated); err != nil {
 		t.Fatal(err)
@@ -153,10 +141,7 @@ func TestRanksCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outs, err := grouptest.OnRanks(2, func(g *group.Group) error { _, err := runIn(g, ranks); return err })
-	if err != nil {
-		t.Fatal(err)
-	}
+	outs, _ := grouptest.RunRanks(t, 2, func(g *group.Group) (*result, error) { return runIn(g, ranks) })
 	if !strings.Contains(outs[0], "Adagrad resumed from "+ranks.checkpoint+" after 75 of 150 steps") {
 		t.Errorf("2 ranks did not resume:\n%s", outs[0])
 	}

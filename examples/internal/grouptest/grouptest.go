@@ -54,6 +54,25 @@ func OnRanks(n int, run func(g *group.Group) error) ([]string, error) {
 	return texts, nil
 }
 
+// RunRanks runs run on every rank of an in-process world of n (OnRanks),
+// failing t on error, and returns what each rank printed and rank 0's
+// result.
+func RunRanks[R any](t *testing.T, n int, run func(g *group.Group) (R, error)) ([]string, R) {
+	t.Helper()
+	var first R
+	outs, err := OnRanks(n, func(g *group.Group) error {
+		r, err := run(g)
+		if g.Rank() == 0 {
+			first = r
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return outs, first
+}
+
 // Between returns the lines of a report from the first that starts with
 // from up to the first that starts with to (excluded), less the lines that
 // match drop: the part of a report whose numbers N ranks and one process

@@ -25,6 +25,8 @@ a few words, and can write the vectors, one word and its numbers a line.
 Usage:
   glove [flags]                          the Go language specification that ships with Go
   glove -corpus book.txt -out vectors.txt
+  mpirun -np N glove [flags]             N ranks, each its slice of every batch (built with
+                                         -tags mpi); only rank 0 prints
 (in a checkout of the module: go run ./examples/glove [flags])
 
 Flags:

@@ -25,6 +25,8 @@ against the test set's noise, and what each learned from the rare features.
 Usage:
   logreg [flags]                                  generated data (power-law feature frequencies)
   logreg -data train.libsvm [-test test.libsvm]   LIBSVM/SVMlight files
+  mpirun -np N logreg [flags]                     N ranks, each its slice of every batch
+                                                  (built with -tags mpi); only rank 0 prints
 (in a checkout of the module: go run ./examples/logreg [flags])
 
 Flags:

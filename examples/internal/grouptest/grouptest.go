@@ -34,8 +34,8 @@ func OnRanks(n int, run func(g *group.Group) error) ([]string, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer c.Close() // a rank that fails lets the others' calls fail too
 			g := group.New(c, &out[r], io.Discard)
+			defer g.Close(false) // a rank that fails lets the others' calls fail too
 			if errs[r] = run(g); errs[r] != nil {
 				errs[r] = fmt.Errorf("rank %d of %d: %w", r, n, errs[r])
 			}

@@ -26,11 +26,6 @@ import (
 	"github.com/adagrad-go/adagrad/train"
 )
 
-var (
-	_ train.Distributed  = (*sharded.Adagrad)(nil)
-	_ train.Checkpointer = (*sharded.Adagrad)(nil)
-)
-
 // The distributed model: every step's global batch of 7 examples is cut
 // into slices, as ranks cut it; a rank computes the loss and gradients of
 // its slice, one process those of every slice, one after the other, summed

@@ -50,6 +50,11 @@
 // file the current manifest names; a save cut short leaves the previous
 // manifest and its files intact. See Split, Join, SaveShard, SaveManifest,
 // SaveSharded and LoadSharded; a state saved in N parts resumes in M.
+// LoadRanges reads only a block of every tensor (what one process of a
+// sharded run owns) from a sharded or a whole checkpoint, reading and
+// verifying only the files that hold it; Consolidate (and the command
+// cmd/consolidate) writes a sharded checkpoint as the one file that Save
+// writes for the same state, byte for byte.
 //
 // ImportTorch reads a plain safetensors file written from any
 // torch.optim.Adagrad (examples/torch has the few lines of Python that

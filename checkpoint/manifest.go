@@ -290,7 +290,9 @@ func (m *Manifest) shardMeta(sf ShardFile) *shardMeta {
 // files straight into the whole state's slices, which are allocated once
 // the first part file has said every tensor's rule, and only if the part
 // files are large enough to hold them. It first removes temporaries that
-// interrupted saves left behind. Errors name the file.
+// interrupted saves left behind. A part file that the manifest names and
+// that is missing is a damaged checkpoint (ErrCheckpoint), not a missing
+// one (fs.ErrNotExist is for the manifest). Errors name the file.
 func LoadSharded(path string) (optim.State, map[string]string, error) {
 	if err := checkManifestPath(path); err != nil {
 		return optim.State{}, nil, err
@@ -300,26 +302,49 @@ func LoadSharded(path string) (optim.State, map[string]string, error) {
 	if err != nil {
 		return optim.State{}, nil, err
 	}
+	var st optim.State
+	err = m.readParts(path, m.Shards, func(f *file, total int64) (err error) {
+		st, err = m.allocate(f, total)
+		return err
+	}, func(sf ShardFile, i int) (int, any, []any) {
+		lo, hi := int(sf.Ranges[i].Lo), int(sf.Ranges[i].Hi)
+		ts := st.Tensors[i]
+		state := make([]any, len(ts.State))
+		for k, s := range ts.State {
+			state[k] = sub(s, lo, hi)
+		}
+		return 0, sub(ts.Param, lo, hi), state
+	})
+	if err != nil {
+		return optim.State{}, nil, err
+	}
+	if m.Metadata == nil {
+		m.Metadata = map[string]string{}
+	}
+	return st, m.Metadata, nil
+}
+
+// readParts reads the part files of the manifest at path that files
+// lists, in the order of their index, each checked against the manifest
+// (statPart, checkPart) and verified on its own. Once the first file read
+// has said every tensor's rule, alloc makes the destinations, given the
+// bytes of the files to be read; then dst says where the elements of
+// tensor i held by part file sf go (as file.read's dst).
+func (m *Manifest) readParts(path string, files []ShardFile, alloc func(first *file, total int64) error,
+	dst func(sf ShardFile, i int) (from int, param any, state []any)) error {
 	dir := filepath.Dir(path)
 	var total int64
-	for _, sf := range m.Shards {
-		p := filepath.Join(dir, sf.File)
-		fi, err := os.Stat(p)
-		if err != nil {
-			return optim.State{}, nil, pathErr(p, err)
-		}
-		if fi.Size() != sf.Size {
-			return optim.State{}, nil, pathErr(p, fail("%d bytes, the manifest says %d", fi.Size(), sf.Size))
+	for _, sf := range files {
+		if err := statPart(dir, sf); err != nil {
+			return err
 		}
 		total += sf.Size
 	}
-	shards := slices.Clone(m.Shards)
-	slices.SortFunc(shards, func(a, b ShardFile) int { return a.Index - b.Index })
-	var st optim.State
+	files = slices.Clone(files)
+	slices.SortFunc(files, func(a, b ShardFile) int { return a.Index - b.Index })
 	var first *file
-	for _, sf := range shards {
-		p := filepath.Join(dir, sf.File)
-		err := readFile(p, func(r io.Reader, size int64) error {
+	for _, sf := range files {
+		err := readPart(filepath.Join(dir, sf.File), func(r io.Reader, size int64) error {
 			h, err := readHeader(r, size)
 			if err != nil {
 				return err
@@ -333,28 +358,17 @@ func LoadSharded(path string) (optim.State, map[string]string, error) {
 			}
 			if first == nil {
 				first = f
-				if st, err = m.allocate(f, total); err != nil {
+				if err := alloc(f, total); err != nil {
 					return err
 				}
 			}
-			return f.read(r, func(i int) (any, []any) {
-				lo, hi := int(sf.Ranges[i].Lo), int(sf.Ranges[i].Hi)
-				ts := st.Tensors[i]
-				state := make([]any, len(ts.State))
-				for k, s := range ts.State {
-					state[k] = sub(s, lo, hi)
-				}
-				return sub(ts.Param, lo, hi), state
-			})
+			return f.read(r, func(i int) (int, any, []any) { return dst(sf, i) })
 		})
 		if err != nil {
-			return optim.State{}, nil, err
+			return err
 		}
 	}
-	if m.Metadata == nil {
-		m.Metadata = map[string]string{}
-	}
-	return st, m.Metadata, nil
+	return nil
 }
 
 // checkPart checks a part file's header against the manifest's entry for it

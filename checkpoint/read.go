@@ -152,22 +152,34 @@ func parseFile(h *header) (*file, error) {
 }
 
 // read streams the file's data into the slices that dst returns for each
-// tensor (its parameters and states, of its dtype and stored length),
-// hashing as it reads, and verifies the checksum and the step tensors.
-func (f *file) read(r io.Reader, dst func(i int) (param any, state []any)) error {
+// tensor: its parameters and states, of its dtype, which receive the
+// stored elements [from, from+len) (the whole tensor, or a range of it; the
+// rest is hashed and dropped). It hashes as it reads, and verifies the
+// checksum and the step tensors. The caller keeps from+len within the
+// stored length.
+func (f *file) read(r io.Reader, dst func(i int) (from int, param any, state []any)) error {
 	targets := make([]target, 0, len(f.h.entries))
 	stepBytes := make([]byte, 4*len(f.tensors))
-	add := func(key string, d any) {
+	add := func(key string, from int, d any) {
 		e := f.h.entries[key]
-		targets = append(targets, target{name: key, lo: e.DataOffsets[0], hi: e.DataOffsets[1], dst: d})
+		lo, hi := e.DataOffsets[0], e.DataOffsets[1]
+		w := width(d)
+		keepLo := min(lo+int64(from)*w, hi)
+		keepHi := min(keepLo+int64(length(d))*w, hi)
+		for _, t := range []target{{key, lo, keepLo, nil}, {key, keepLo, keepHi, d}, {key, keepHi, hi, nil}} {
+			if t.hi > t.lo {
+				targets = append(targets, t)
+			}
+		}
 	}
 	for i, t := range f.tensors {
-		param, state := dst(i)
-		add(t.name, param)
+		from, param, state := dst(i)
+		add(t.name, from, param)
 		for k, key := range t.keys {
-			add(key, state[k])
+			add(key, from, state[k])
 		}
-		add(stateKey(i, "step"), stepBytes[4*i:4*i+4])
+		e := f.h.entries[stateKey(i, "step")]
+		targets = append(targets, target{name: stateKey(i, "step"), lo: e.DataOffsets[0], hi: e.DataOffsets[1], dst: stepBytes[4*i : 4*i+4]})
 	}
 	slices.SortFunc(targets, func(a, b target) int { return cmp.Compare(a.lo, b.lo) })
 	h := headerHash(f.h.entries, f.h.meta)
@@ -222,7 +234,7 @@ func Read(r io.Reader, size int64) (optim.State, map[string]string, error) {
 		}
 		st.Tensors[i] = ts
 	}
-	err = f.read(r, func(i int) (any, []any) { return st.Tensors[i].Param, st.Tensors[i].State })
+	err = f.read(r, func(i int) (int, any, []any) { return 0, st.Tensors[i].Param, st.Tensors[i].State })
 	if err != nil {
 		return optim.State{}, nil, err
 	}

@@ -236,11 +236,13 @@ func TestLoadShardedRefuses(t *testing.T) {
 		break_ func(t *testing.T, path string, m Manifest)
 		want   error
 	}{
+		// Damaged, not absent: a program that resumes starts afresh on
+		// fs.ErrNotExist, and its next save would replace the checkpoint.
 		{"part file missing", func(t *testing.T, path string, m Manifest) {
 			if err := os.Remove(filepath.Join(filepath.Dir(path), m.Shards[1].File)); err != nil {
 				t.Fatal(err)
 			}
-		}, fs.ErrNotExist},
+		}, ErrCheckpoint},
 		{"part file damaged", func(t *testing.T, path string, m Manifest) {
 			p := filepath.Join(filepath.Dir(path), m.Shards[2].File)
 			b, err := os.ReadFile(p)
@@ -315,8 +317,8 @@ func TestLoadShardedRefuses(t *testing.T) {
 			path, m := setup(t)
 			tc.break_(t, path, m)
 			_, _, err := LoadSharded(path)
-			if !errors.Is(err, tc.want) {
-				t.Errorf("err = %v, want %v", err, tc.want)
+			if !errors.Is(err, tc.want) || errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("err = %v, want %v (and not fs.ErrNotExist)", err, tc.want)
 			}
 		})
 	}

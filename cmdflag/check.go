@@ -58,8 +58,10 @@ func Input(flag, path string) error {
 
 // Output refuses an output file whose name ends in none of exts (".csv",
 // compared without case), or that cannot be created or written. It leaves
-// an existing file as it was, and removes the one it created to try. An
-// empty path is no file and passes.
+// an existing file as it was, and tries a new one by creating (and
+// removing) a temporary beside it, never the file itself: the ranks of an
+// MPI job check their flags at once, and one rank must not see a file
+// that another made to try. An empty path is no file and passes.
 func Output(flag, path string, exts ...string) error {
 	if path == "" {
 		return nil
@@ -67,15 +69,19 @@ func Output(flag, path string, exts ...string) error {
 	if !slices.Contains(exts, strings.ToLower(filepath.Ext(path))) {
 		return fmt.Errorf("-%s %s: want a file name ending in %s", flag, path, strings.Join(exts, " or "))
 	}
-	_, statErr := os.Stat(path)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("-%s: %w", flag, err)
+		}
+		return f.Close()
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".check-*")
 	if err != nil {
 		return fmt.Errorf("-%s: %w", flag, err)
 	}
 	f.Close()
-	if errors.Is(statErr, fs.ErrNotExist) {
-		os.Remove(path)
-	}
+	os.Remove(f.Name())
 	return nil
 }
 

@@ -36,6 +36,10 @@
 // The element types move as their in-memory bytes: every rank must run on
 // machines of the same byte order, as is usual for MPI_BYTE transfers.
 //
+// LocalRank says a process's rank among the ranks on its machine, as the
+// launcher tells it: a program that runs one rank per GPU picks its GPU by
+// it (sharded.LocalDevice).
+//
 // Comm is kept small enough that an NCCL implementation (ncclSend/ncclRecv
 // in a group for the all-to-all, ncclAllGather) fits behind it.
 package collective

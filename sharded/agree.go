@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/adagrad-go/adagrad/checkpoint"
 	"github.com/adagrad-go/adagrad/collective"
 	"github.com/adagrad-go/adagrad/device"
 	"github.com/adagrad-go/adagrad/optim"
@@ -16,6 +17,7 @@ import (
 var forwarded = []error{
 	optim.ErrNonFinite, optim.ErrShape, optim.ErrIndex, optim.ErrUnknownTensor, optim.ErrClosed,
 	device.ErrHyper, device.ErrRule, device.ErrOutOfMemory, device.ErrDType,
+	checkpoint.ErrCheckpoint, checkpoint.ErrPath,
 }
 
 // remoteError is another rank's failure, as its text and the sentinel it

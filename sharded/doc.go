@@ -42,8 +42,26 @@
 // that a checkpoint of an N-rank run resumes on any number of ranks, or in
 // one process with optim.
 //
+// Checkpoints. SaveCheckpoint writes one without gathering the state: each
+// rank writes its rows as a part file, atomically, and rank 0 writes the
+// manifest last, once every part is durable (package checkpoint's sharded
+// layout; checkpoint.Consolidate makes of it the file one process writes,
+// byte for byte). LoadCheckpoint restores a sharded or a whole checkpoint
+// on any number of ranks, each rank reading and verifying only the files
+// that hold its rows. The optimizer has the capabilities that package
+// train's Trainer looks for (train.Checkpointer, train.Distributed), so
+// that a Trainer drives it unchanged on every rank.
+//
+// Devices. Each rank's rows live on its own device: one rank per GPU,
+// LocalDevice picking the GPU by the rank's place on its machine. Gradients
+// are computed on the host and travel between ranks from host memory (Go
+// memory that the MPI transport pins while it sends); the owner's
+// optimizer then uploads its summed piece through its backend's staging
+// (page-locked on CUDA). Parameters come back to the host the same way.
+//
 // Every method that communicates (New, Step, Read, ReadRows, State,
-// LoadState) is collective: every rank calls it, in the same order, with
+// LoadState, SaveCheckpoint, LoadCheckpoint, CheckCheckpointPath) is
+// collective: every rank calls it, in the same order, with
 // the same tensor names; arguments that only one rank gets wrong (a
 // destination of the wrong length, a bad row index) make that rank's call
 // fail after it has taken its part, so that the others do not hang. A
@@ -54,7 +72,7 @@
 // The optimizer has optim.Adagrad's methods for training (Step, Sync,
 // Tensors, Read, ReadRows, Grad32, Grad64, SetGrad, SetSparseGrad, State,
 // LoadState, Stats), so that the Trainer drives either; ShardState and
-// Shards give what a checkpoint of one rank's rows needs.
+// Shards give one rank's rows and where they lie.
 //
 // Traffic counts the bytes this rank sends, by purpose; per step they are:
 // dense, the model's gradient bytes less this rank's piece (with equal

@@ -3,7 +3,10 @@
 package sharded_test
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/adagrad-go/adagrad/collective/mpi"
@@ -53,4 +56,67 @@ func TestRankTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log(line)
+}
+
+// TestCheckpointUnderMpirun: 1, 2 and 3 processes each save their rows of
+// a checkpoint (a part file each, the manifest last); each checkpoint
+// consolidates into the file one process writes, byte for byte; a launch
+// on another number of processes resumes from it, every rank reading its
+// rows, bitwise as one process that never stopped; and the refusals are
+// the same on every rank and change nothing.
+func TestCheckpointUnderMpirun(t *testing.T) {
+	dir := t.TempDir()
+	manifest := func(n int) string { return filepath.Join(dir, fmt.Sprint(n), "run.json") }
+	for n := 1; n <= 3; n++ {
+		if err := os.MkdirAll(filepath.Dir(manifest(n)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		mpirun.Test(t, n, "^TestRankCheckpointSave$", "ADAGRAD_CKPT="+manifest(n))
+		if err := sameFile(manifest(n), n); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, fromTo := range [][2]int{{3, 2}, {2, 3}, {1, 3}, {3, 1}} {
+		from, to := fromTo[0], fromTo[1]
+		t.Run(fmt.Sprintf("%dto%d", from, to), func(t *testing.T) {
+			mpirun.Test(t, to, "^TestRankCheckpointResume$", "ADAGRAD_CKPT="+manifest(from), fmt.Sprintf("ADAGRAD_CKPT_FROM=%d", from))
+		})
+	}
+	mpirun.Test(t, 3, "^TestRankCheckpointRefusals$", "ADAGRAD_CKPT_DIR="+dir)
+}
+
+func TestRankCheckpointSave(t *testing.T) {
+	w := needWorld(t)
+	path := os.Getenv("ADAGRAD_CKPT")
+	if path == "" {
+		t.Skip("launched by TestCheckpointUnderMpirun")
+	}
+	if err := saveRank(w, path); err != nil {
+		t.Fatalf("rank %d of %d: %v", w.Rank(), w.Size(), err)
+	}
+}
+
+func TestRankCheckpointResume(t *testing.T) {
+	w := needWorld(t)
+	path := os.Getenv("ADAGRAD_CKPT")
+	from, err := strconv.Atoi(os.Getenv("ADAGRAD_CKPT_FROM"))
+	if path == "" || err != nil {
+		t.Skip("launched by TestCheckpointUnderMpirun")
+	}
+	if err := resumeRank(w, path, from); err != nil {
+		t.Fatalf("rank %d of %d, from %d ranks: %v", w.Rank(), w.Size(), from, err)
+	}
+}
+
+func TestRankCheckpointRefusals(t *testing.T) {
+	w := needWorld(t)
+	dir := os.Getenv("ADAGRAD_CKPT_DIR")
+	if dir == "" {
+		t.Skip("launched by TestCheckpointUnderMpirun")
+	}
+	for _, ch := range checkpointChecks(dir) {
+		if err := ch.run(w); err != nil {
+			t.Errorf("rank %d of %d: %s: %v", w.Rank(), w.Size(), ch.name, err)
+		}
+	}
 }

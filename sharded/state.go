@@ -98,16 +98,7 @@ func (s *Adagrad) LoadState(st optim.State) error {
 		}
 		local.Tensors[i] = lt
 	}
-	err := s.local.LoadState(local)
-	if err != nil {
-		err = fmt.Errorf("sharded: rank %d: %w", me, err)
-	}
-	err = s.agree("LoadState", err, nil)
-	s.syncHyper()
-	for _, t := range s.tensors {
-		t.pending, t.sparse = none, nil
-	}
-	return err
+	return s.loadLocal(local)
 }
 
 // checkState checks what the local optimizer cannot see of a whole state:

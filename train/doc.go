@@ -6,7 +6,14 @@
 // bit.
 //
 // The Trainer drives any Optimizer: *optim.Adagrad, or an optimizer whose
-// state is sharded across processes.
+// state is sharded across processes (sharded.Adagrad), which it finds out
+// by two optional capabilities, as database/sql finds a driver's: a
+// Distributed optimizer is one rank of a group (each rank's objective
+// gives its share of the step; the loss reported is the ranks' sum, in
+// rank order; only rank 0 logs), and a Checkpointer writes and reads its
+// own checkpoints (a sharded one: each rank its rows, a manifest last; a
+// resume on any number of ranks reads each rank's rows only). The
+// single-process path is unchanged by either.
 //
 //	tr := &train.Trainer{Opt: opt, Epochs: 3, StepsPerEpoch: 500, FetchEvery: 1,
 //		CheckpointPath: "run.safetensors", CheckpointEvery: 500}

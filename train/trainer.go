@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/adagrad-go/adagrad/checkpoint"
@@ -54,17 +55,19 @@ type Trainer struct {
 	// Params64 return every so many steps (1: every step); 0 never fetches
 	// them, for objectives that gather rows or need no parameters.
 	FetchEvery int
-	// Observer, when set, is called after every step.
+	// Observer, when set, is called after every step (on every rank of a
+	// Distributed optimizer's group, with the same Progress).
 	Observer func(Progress)
 	// Logger, when set, gets one Info line every LogEvery steps (and at the
-	// end).
+	// end); of a Distributed optimizer's group, rank 0's only.
 	Logger   *slog.Logger
 	LogEvery int
 	// CheckpointPath, when set, receives a checkpoint (a .safetensors file,
-	// see package checkpoint) every CheckpointEvery steps and at the end.
-	// CheckpointEvery is a multiple of FetchEvery, so that a resumed run
-	// sees the same parameter copies. Run checks the path before the first
-	// step: its directory exists and takes new files.
+	// see package checkpoint; a Checkpointer optimizer's own, for a sharded
+	// one a .json manifest and a part file per rank) every CheckpointEvery
+	// steps and at the end. CheckpointEvery is a multiple of FetchEvery, so
+	// that a resumed run sees the same parameter copies. Run checks the
+	// path before the first step: its directory exists and takes new files.
 	CheckpointPath  string
 	CheckpointEvery int
 
@@ -107,10 +110,15 @@ func (tr *Trainer) Run(ctx context.Context, obj Objective) error {
 		return err
 	}
 	if tr.CheckpointPath != "" {
-		if err := checkpoint.CheckPath(tr.CheckpointPath); err != nil {
+		check := checkpoint.CheckPath
+		if cp, ok := tr.Opt.(Checkpointer); ok {
+			check = cp.CheckCheckpointPath
+		}
+		if err := check(tr.CheckpointPath); err != nil {
 			return fmt.Errorf("%w: CheckpointPath: %w", ErrTrainer, err)
 		}
 	}
+	group := tr.group()
 	start := time.Now()
 	ran := 0
 	var last Progress
@@ -131,6 +139,11 @@ func (tr *Trainer) Run(ctx context.Context, obj Objective) error {
 		if err := tr.Opt.Step(); err != nil {
 			return err
 		}
+		if group != nil {
+			if loss, err = groupLoss(group, loss); err != nil {
+				return err
+			}
+		}
 		ran++
 		tr.pos.Step++
 		if tr.pos.Step == tr.StepsPerEpoch {
@@ -142,7 +155,7 @@ func (tr *Trainer) Run(ctx context.Context, obj Objective) error {
 		if tr.Observer != nil {
 			tr.Observer(last)
 		}
-		if tr.Logger != nil && tr.LogEvery > 0 && (g+1)%tr.LogEvery == 0 {
+		if tr.Logger != nil && tr.LogEvery > 0 && (g+1)%tr.LogEvery == 0 && tr.leader() {
 			tr.log(last)
 		}
 		if tr.CheckpointPath != "" && tr.CheckpointEvery > 0 && (g+1)%tr.CheckpointEvery == 0 {
@@ -154,7 +167,7 @@ func (tr *Trainer) Run(ctx context.Context, obj Objective) error {
 	if err := tr.Opt.Sync(); err != nil {
 		return err
 	}
-	if ran > 0 && tr.Logger != nil && tr.LogEvery > 0 && last.GlobalStep%tr.LogEvery != 0 {
+	if ran > 0 && tr.Logger != nil && tr.LogEvery > 0 && last.GlobalStep%tr.LogEvery != 0 && tr.leader() {
 		tr.log(last)
 	}
 	if ran > 0 && tr.CheckpointPath != "" {
@@ -199,18 +212,22 @@ const (
 )
 
 // Checkpoint writes the optimizer's state and the run's position to path,
-// atomically (see checkpoint.Save).
+// atomically (see checkpoint.Save); an optimizer that is a Checkpointer
+// writes its own (a sharded one: each rank its rows, every rank calling
+// Checkpoint).
 func (tr *Trainer) Checkpoint(path string) error {
 	if tr.Opt == nil {
 		return fmt.Errorf("%w: no optimizer", ErrTrainer)
+	}
+	meta := map[string]string{metaEpoch: strconv.Itoa(tr.pos.Epoch), metaStep: strconv.Itoa(tr.pos.Step)}
+	if cp, ok := tr.Opt.(Checkpointer); ok {
+		return cp.SaveCheckpoint(path, meta)
 	}
 	st, err := tr.Opt.State()
 	if err != nil {
 		return err
 	}
-	return checkpoint.Save(path, st, map[string]string{
-		metaEpoch: strconv.Itoa(tr.pos.Epoch), metaStep: strconv.Itoa(tr.pos.Step),
-	})
+	return checkpoint.Save(path, st, meta)
 }
 
 // Resume loads a checkpoint written by Checkpoint: the optimizer's whole
@@ -222,27 +239,54 @@ func (tr *Trainer) Checkpoint(path string) error {
 //	if err := tr.Resume(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 //		return err
 //	}
+//
+// An optimizer that is a Checkpointer reads its own (a sharded one: every
+// rank calls Resume, and reads only its rows, from a checkpoint of any
+// number of ranks or of one process).
 func (tr *Trainer) Resume(path string) error {
 	if err := tr.check(); err != nil {
 		return err
+	}
+	var pos Position
+	if cp, ok := tr.Opt.(Checkpointer); ok {
+		err := cp.LoadCheckpoint(path, func(meta map[string]string) (err error) {
+			pos, err = tr.position(path, meta)
+			return err
+		})
+		if err != nil && !strings.Contains(err.Error(), path) {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+		if err != nil {
+			return err
+		}
+		tr.pos, tr.host = pos, nil
+		return nil
 	}
 	st, meta, err := checkpoint.Load(path)
 	if err != nil {
 		return err
 	}
-	epoch, err1 := strconv.Atoi(meta[metaEpoch])
-	step, err2 := strconv.Atoi(meta[metaStep])
-	if err1 != nil || err2 != nil || epoch < 0 || step < 0 || step >= tr.StepsPerEpoch || epoch > math.MaxInt/tr.StepsPerEpoch-1 {
-		return fmt.Errorf("%w: %s: no trainer position that fits %d steps per epoch (epoch %q, step %q)",
-			checkpoint.ErrCheckpoint, path, tr.StepsPerEpoch, meta[metaEpoch], meta[metaStep])
-	}
-	pos := Position{Epoch: epoch, Step: step}
-	if g := epoch*tr.StepsPerEpoch + step; tr.FetchEvery > 0 && g%tr.FetchEvery != 0 {
-		return fmt.Errorf("%w: %s: checkpoint at step %d cannot resume bit for bit with FetchEvery %d", ErrTrainer, path, g, tr.FetchEvery)
+	if pos, err = tr.position(path, meta); err != nil {
+		return err
 	}
 	if err := tr.Opt.LoadState(st); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	tr.pos, tr.host = pos, nil
 	return nil
+}
+
+// position reads the run's position from a checkpoint's metadata, if this
+// trainer can resume there.
+func (tr *Trainer) position(path string, meta map[string]string) (Position, error) {
+	epoch, err1 := strconv.Atoi(meta[metaEpoch])
+	step, err2 := strconv.Atoi(meta[metaStep])
+	if err1 != nil || err2 != nil || epoch < 0 || step < 0 || step >= tr.StepsPerEpoch || epoch > math.MaxInt/tr.StepsPerEpoch-1 {
+		return Position{}, fmt.Errorf("%w: %s: no trainer position that fits %d steps per epoch (epoch %q, step %q)",
+			checkpoint.ErrCheckpoint, path, tr.StepsPerEpoch, meta[metaEpoch], meta[metaStep])
+	}
+	if g := epoch*tr.StepsPerEpoch + step; tr.FetchEvery > 0 && g%tr.FetchEvery != 0 {
+		return Position{}, fmt.Errorf("%w: %s: checkpoint at step %d cannot resume bit for bit with FetchEvery %d", ErrTrainer, path, g, tr.FetchEvery)
+	}
+	return Position{Epoch: epoch, Step: step}, nil
 }

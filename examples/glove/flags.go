@@ -25,6 +25,8 @@ a few words, and can write the vectors, one word and its numbers a line.
 Usage:
   glove [flags]                          the Go language specification that ships with Go
   glove -corpus book.txt -out vectors.txt
+  mpirun -np N glove [flags]             N ranks, each its slice of every batch (built with
+                                         -tags mpi); only rank 0 prints
 (in a checkout of the module: go run ./examples/glove [flags])
 
 Flags:
@@ -50,6 +52,7 @@ type config struct {
 	queries               string
 	progress              progress.Mode
 	csv, png              string
+	slices                int // 0: not given (see parallel.go)
 }
 
 func defaults() config {
@@ -78,6 +81,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Var(&c.progress, "progress", progress.Usage)
 	fs.StringVar(&c.csv, "csv", "", "write the training losses to this .csv file")
 	fs.StringVar(&c.png, "png", "", "write a plot of the training losses to this .png file")
+	fs.IntVar(&c.slices, "slices", 0, "compute every batch in this many slices, as as many ranks of mpirun do (default: the\nnumber of ranks; one process: 1); one process with -slices N prints what N ranks print")
 	if err := cmdflag.Parse(fs, args, about, stderr); err != nil {
 		return c, err
 	}
@@ -103,6 +107,7 @@ func (c config) validate() error {
 		cmdflag.Float("lr", c.lr, 1e-12, 1e6),
 		cmdflag.Float("xmax", c.xmax, 1e-12, 1e12),
 		cmdflag.Float("alpha", c.alpha, 0, 10),
+		cmdflag.Int("slices", c.slices, 0, c.batch),
 		cmdflag.Output("out", c.out, ".txt", ".vec"),
 		cmdflag.Output("csv", c.csv, ".csv"),
 		cmdflag.Output("png", c.png, ".png"),

@@ -6,6 +6,7 @@
 //
 //	go run ./examples/glove                                 # the Go spec that ships with Go
 //	go run ./examples/glove -corpus book.txt -out vectors.txt
+//	go build -tags mpi -o glove ./examples/glove && mpirun -np 3 ./glove
 //
 // It prints the mean training loss per epoch and the nearest neighbours of
 // a few words, and can write the vectors in the usual text format (a word
@@ -13,13 +14,12 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
 
-	"github.com/adagrad-go/adagrad/cmdflag"
-	_ "github.com/adagrad-go/adagrad/cpu"    // always built
-	_ "github.com/adagrad-go/adagrad/cuda"   // registers with -tags cuda
+	_ "github.com/adagrad-go/adagrad/cpu"  // always built
+	_ "github.com/adagrad-go/adagrad/cuda" // registers with -tags cuda
+	"github.com/adagrad-go/adagrad/examples/internal/group"
 	_ "github.com/adagrad-go/adagrad/opencl" // registers with -tags opencl
 )
 
@@ -28,14 +28,12 @@ func main() { os.Exit(command(os.Args[1:], os.Stdout, os.Stderr)) }
 // command runs the program with its arguments and returns the exit
 // status: 0; 2 for a flag error, as one line on stderr; 1 for any other
 // failure.
+//
+// Under mpirun (built with -tags mpi) every rank runs it; only rank 0
+// prints, and a failing rank says which it is (see parallel.go).
 func command(args []string, stdout, stderr io.Writer) int {
-	c, err := parseFlags(args, stderr)
-	if err != nil {
-		return cmdflag.Status(program, err, stderr)
-	}
-	if _, err := run(c, stdout, stderr); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", program, err)
-		return 1
-	}
-	return 0
+	return group.Command(program, args, stdout, stderr, parseFlags, func(g *group.Group, c config) error {
+		_, err := runIn(g, c)
+		return err
+	})
 }

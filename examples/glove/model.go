@@ -16,9 +16,40 @@ type rowAccess interface {
 	SetSparseGrad(name string, rows []int64, values any) error
 }
 
-// gloveStep computes the GloVe loss of a batch of co-occurrences and its
-// row-sparse gradients, from the rows it gathers.
-func gloveStep(s rowAccess, batch []cooc, D int, xmax, alpha float64) (float64, error) {
+// sliceGrads are row-sparse gradients of the four tables: a row per
+// co-occurrence entry (a word in several pairs has several rows, which the
+// optimizer sums).
+type sliceGrads struct {
+	wi, cj           []int64
+	gW, gC, gBW, gBC []float32
+}
+
+// add appends another slice's gradients after these: the optimizer sums
+// duplicated rows in this order.
+func (g *sliceGrads) add(o sliceGrads) {
+	g.wi, g.cj = append(g.wi, o.wi...), append(g.cj, o.cj...)
+	g.gW, g.gC = append(g.gW, o.gW...), append(g.gC, o.gC...)
+	g.gBW, g.gBC = append(g.gBW, o.gBW...), append(g.gBC, o.gBC...)
+}
+
+// give hands the gradients to the optimizer.
+func (g sliceGrads) give(s rowAccess) error {
+	for _, t := range []struct {
+		name string
+		rows []int64
+		vals []float32
+	}{{"w", g.wi, g.gW}, {"c", g.cj, g.gC}, {"bw", g.wi, g.gBW}, {"bc", g.cj, g.gBC}} {
+		if err := s.SetSparseGrad(t.name, t.rows, t.vals); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// gloveSlice computes the GloVe loss of a slice of a batch of n entries
+// (the sum over the slice divided by n: the slices' losses add up to the
+// batch's mean) and its row-sparse gradients, from the rows it gathers.
+func gloveSlice(s rowAccess, batch []cooc, n, D int, xmax, alpha float64) (float64, sliceGrads, error) {
 	var wi, cj []int64
 	for _, e := range batch {
 		wi, cj = append(wi, int64(e.i)), append(cj, int64(e.j))
@@ -32,12 +63,12 @@ func gloveStep(s rowAccess, batch []cooc, D int, xmax, alpha float64) (float64, 
 		dst  []float32
 	}{{"w", rowsW, W}, {"c", rowsC, C}, {"bw", rowsW, BW}, {"bc", rowsC, BC}} {
 		if err := s.Rows32(g.name, g.rows, g.dst); err != nil {
-			return 0, err
+			return 0, sliceGrads{}, err
 		}
 	}
 	atW, atC := positions(rowsW), positions(rowsC)
-	gW, gC := make([]float32, len(batch)*D), make([]float32, len(batch)*D)
-	gBW, gBC := make([]float32, len(batch)), make([]float32, len(batch))
+	g := sliceGrads{wi: wi, cj: cj, gW: make([]float32, len(batch)*D), gC: make([]float32, len(batch)*D),
+		gBW: make([]float32, len(batch)), gBC: make([]float32, len(batch))}
 	loss := 0.0
 	for k, e := range batch {
 		a, b := atW[int64(e.i)], atC[int64(e.j)]
@@ -53,22 +84,12 @@ func gloveStep(s rowAccess, batch []cooc, D int, xmax, alpha float64) (float64, 
 		loss += 0.5 * f * diff * diff
 		fd := f * diff
 		for d := range D {
-			gW[k*D+d] = float32(fd * float64(C[b*D+d]))
-			gC[k*D+d] = float32(fd * float64(W[a*D+d]))
+			g.gW[k*D+d] = float32(fd * float64(C[b*D+d]))
+			g.gC[k*D+d] = float32(fd * float64(W[a*D+d]))
 		}
-		gBW[k], gBC[k] = float32(fd), float32(fd)
+		g.gBW[k], g.gBC[k] = float32(fd), float32(fd)
 	}
-	// Duplicated rows (a word in several pairs) are summed by the optimizer.
-	for _, g := range []struct {
-		name string
-		rows []int64
-		vals []float32
-	}{{"w", wi, gW}, {"c", cj, gC}, {"bw", wi, gBW}, {"bc", cj, gBC}} {
-		if err := s.SetSparseGrad(g.name, g.rows, g.vals); err != nil {
-			return 0, err
-		}
-	}
-	return loss / float64(len(batch)), nil
+	return loss / float64(n), g, nil
 }
 
 func sortedCopy(s []int64) []int64 {

@@ -5,7 +5,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/adagrad-go/adagrad/collective"
 	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/examples/internal/group"
 	"github.com/adagrad-go/adagrad/lossplot"
 )
 
@@ -17,9 +19,20 @@ type model struct {
 	losses  []float64   // mean training loss per epoch
 }
 
-// run is the whole program after the flags: the corpus, the training, the
-// report on stdout and the files asked for.
+// run is the whole program after the flags, in one process.
 func run(c config, stdout, stderr io.Writer) (*model, error) {
+	return runIn(group.New(collective.One(), stdout, stderr), c)
+}
+
+// runIn is the whole program after the flags on one rank of a group: the
+// corpus, the training, the report on stdout and the files asked for
+// (rank 0's).
+func runIn(g *group.Group, c config) (*model, error) {
+	stdout, stderr := g.Stdout, g.Stderr
+	par, c, err := newParallel(g, c)
+	if err != nil {
+		return nil, err
+	}
 	words, err := readCorpus(c.corpus)
 	if err != nil {
 		return nil, err
@@ -29,7 +42,11 @@ func run(c config, stdout, stderr io.Writer) (*model, error) {
 	if len(entries) < c.batch {
 		return nil, fmt.Errorf("%s: %d co-occurrence entries of %d words: fewer than a batch of %d", c.corpus, len(entries), len(vocab), c.batch)
 	}
-	dev, err := device.Open(c.device)
+	spec, err := g.Device(c.device)
+	if err != nil {
+		return nil, err
+	}
+	dev, err := device.Open(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -39,11 +56,13 @@ func run(c config, stdout, stderr io.Writer) (*model, error) {
 	fmt.Fprintf(stdout, "corpus    %d words; vocabulary: the %d words seen at least %d times (at most %d);\n", len(words), len(vocab), c.minCount, c.vocab)
 	fmt.Fprintf(stdout, "          %d co-occurrence entries (pairs of words within %d words of each other)\n", len(entries), c.window)
 	fmt.Fprintf(stdout, "training  %d epochs of %d steps of %d entries; %d-dimensional vectors; Adagrad, lr %g\n", c.epochs, perEpoch, c.batch, c.dim, c.lr)
-	fmt.Fprintf(stdout, "device    %v\n\n", dev)
+	fmt.Fprintf(stdout, "device    %v\n", dev)
+	par.printSetup(stdout, c.batch)
+	fmt.Fprintln(stdout)
 
 	curve := &lossplot.Curve{Name: "glove"}
 	tables, err := fitTables(gloveRun{dev: dev, words: len(vocab), dim: c.dim, epochs: c.epochs, batch: c.batch,
-		lr: c.lr, xmax: c.xmax, alpha: c.alpha, progress: c.progress, log: stderr}, entries, curve)
+		lr: c.lr, xmax: c.xmax, alpha: c.alpha, progress: c.progress, log: stderr, par: par}, entries, curve)
 	if err != nil {
 		return nil, err
 	}
@@ -57,8 +76,11 @@ func run(c config, stdout, stderr io.Writer) (*model, error) {
 		m.vectors[i] = v
 	}
 	printNeighbours(stdout, m, c.queries, c.epochs)
+	fmt.Fprintf(stdout, "\nThe tables' digest: %s, a SHA-256 of their bits, the same on any number\n"+
+		"of ranks: their gradient rows reach the optimizer in batch order however cut.\n", group.Digest(tables.w, tables.c))
 	fmt.Fprintf(stdout, "\nTransfers: to the device %.1f MB, from it %.1f MB over %d steps (the tables: %.1f MB)\n",
 		float64(tables.toDevice)/1e6, float64(tables.fromDevice)/1e6, c.epochs*perEpoch, float64(4*(2*len(vocab)*c.dim+2*len(vocab)))/1e6)
+	par.printCommunication(stdout, tables.comm, len(vocab), c.dim)
 	if c.out != "" {
 		if err := m.write(c.out); err != nil {
 			return nil, err

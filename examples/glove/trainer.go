@@ -1,6 +1,8 @@
 package main
 
-// Every use of the library's Trainer in this example is in this file.
+// Every use of the library's Trainer in this example is in this file: the
+// tables live on the device, sharded over the ranks of the group (one rank
+// alone: see parallel.go).
 
 import (
 	"context"
@@ -10,9 +12,11 @@ import (
 	"math/rand/v2"
 
 	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/examples/internal/group"
 	"github.com/adagrad-go/adagrad/lossplot"
 	"github.com/adagrad-go/adagrad/optim"
 	"github.com/adagrad-go/adagrad/progress"
+	"github.com/adagrad-go/adagrad/sharded"
 	"github.com/adagrad-go/adagrad/train"
 )
 
@@ -25,6 +29,7 @@ type gloveRun struct {
 	lr, xmax, alpha float64
 	progress        progress.Mode
 	log             io.Writer // where the progress goes
+	par             parallel  // the group, and how batches are cut
 }
 
 // trained is what training gives back: the word and context tables (words
@@ -33,6 +38,7 @@ type trained struct {
 	w, c                 []float32
 	losses               []float64
 	toDevice, fromDevice int64
+	comm                 []group.RankReport // every rank's traffic and state
 }
 
 // fitTables fits the GloVe tables to the co-occurrence entries with Adagrad,
@@ -47,7 +53,7 @@ func fitTables(r gloveRun, entries []cooc, curve *lossplot.Curve) (*trained, err
 		}
 		return t
 	}
-	opt, err := optim.New(r.dev, []optim.Param{
+	opt, err := sharded.New(r.par.group.Comm, r.dev, []optim.Param{
 		{Name: "w", Init: initTable(V * D), Shape: []int{V, D}},
 		{Name: "c", Init: initTable(V * D), Shape: []int{V, D}},
 		{Name: "bw", Init: make([]float32, V)},
@@ -68,7 +74,9 @@ func fitTables(r gloveRun, entries []cooc, curve *lossplot.Curve) (*trained, err
 	}
 	defer rep.Finish()
 	sums := make([]float64, r.epochs)
+	meter, paper := group.NewMeter(opt), group.NewPaper(r.par.group.Size(), opt.Tensors())
 	tr.Observer = func(p train.Progress) {
+		meter.End()
 		rep.Step(p.GlobalStep, p.Loss, slog.Int("epoch", p.Epoch+1),
 			slog.String("to_device_MB", fmt.Sprintf("%.2f", float64(p.Stats.BytesToDevice)/1e6)),
 			slog.String("from_device_MB", fmt.Sprintf("%.2f", float64(p.Stats.BytesFromDevice)/1e6)))
@@ -85,7 +93,7 @@ func fitTables(r gloveRun, entries []cooc, curve *lossplot.Curve) (*trained, err
 		for k := range batch {
 			batch[k] = entries[order[s.Step*r.batch+k]]
 		}
-		return gloveStep(s, batch, D, r.xmax, r.alpha)
+		return r.par.step(s, batch, r, meter, paper)
 	})
 	if err != nil {
 		return nil, err
@@ -102,5 +110,8 @@ func fitTables(r gloveRun, entries []cooc, curve *lossplot.Curve) (*trained, err
 	}
 	st := opt.Stats()
 	out.toDevice, out.fromDevice = st.BytesToDevice, st.BytesFromDevice
+	if out.comm, err = r.par.report(opt, meter, paper); err != nil { // reads the state held: after the counts
+		return nil, err
+	}
 	return out, nil
 }

@@ -25,6 +25,8 @@ against the test set's noise, and what each learned from the rare features.
 Usage:
   logreg [flags]                                  generated data (power-law feature frequencies)
   logreg -data train.libsvm [-test test.libsvm]   LIBSVM/SVMlight files
+  mpirun -np N logreg [flags]                     N ranks, each its slice of every batch
+                                                  (built with -tags mpi); only rank 0 prints
 (in a checkout of the module: go run ./examples/logreg [flags])
 
 Flags:
@@ -52,6 +54,7 @@ type config struct {
 	csv, png          string
 	checkpoint        string
 	rare              int
+	slices            int // 0: not given (see parallel.go)
 }
 
 func defaults() config {
@@ -78,8 +81,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Var(&c.progress, "progress", progress.Usage)
 	fs.StringVar(&c.csv, "csv", "", "write the training losses to this .csv file")
 	fs.StringVar(&c.png, "png", "", "write a plot of the training losses to this .png file")
-	fs.StringVar(&c.checkpoint, "checkpoint", "", "Adagrad checkpoint (.safetensors): resumed from when present, written every epoch")
+	fs.StringVar(&c.checkpoint, "checkpoint", "", "Adagrad checkpoint (.safetensors, or a .json manifest with a part file per rank): resumed from when present, written every epoch")
 	fs.IntVar(&c.rare, "rare", c.rare, "a feature seen in fewer training samples than this is rare")
+	fs.IntVar(&c.slices, "slices", 0, "compute every batch's gradient in this many slices, summed in slice order, as as many ranks of\nmpirun do (default: the number of ranks; one process: 1); one process with -slices N prints what N ranks print")
 	if err := cmdflag.Parse(fs, args, about, stderr); err != nil {
 		return c, err
 	}
@@ -106,6 +110,11 @@ func (c config) validate(given map[string]bool) error {
 			}
 		}
 	}
+	if given["slices"] {
+		if err := cmdflag.Int("slices", c.slices, 1, c.batch); err != nil {
+			return fmt.Errorf("%w (at most -batch)", err)
+		}
+	}
 	// 0 is no rate: it asks for tuning.
 	return cmdflag.First(
 		cmdflag.Input("data", c.train),
@@ -117,7 +126,7 @@ func (c config) validate(given map[string]bool) error {
 		cmdflag.Float("sgd-lr", c.sgdLR, 0, maxRate),
 		cmdflag.Output("csv", c.csv, ".csv"),
 		cmdflag.Output("png", c.png, ".png"),
-		cmdflag.Output("checkpoint", c.checkpoint, ".safetensors"),
+		cmdflag.Output("checkpoint", c.checkpoint, ".safetensors", ".json"),
 		cmdflag.Output("write-data", c.writeData, ".libsvm", ".svm", ".txt"),
 	)
 }

@@ -5,6 +5,7 @@
 //
 //	go run ./examples/logreg                                  # generated power-law data
 //	go run ./examples/logreg -data train.libsvm -test test.libsvm
+//	go build -tags mpi -o logreg ./examples/logreg && mpirun -np 3 ./logreg
 //
 // For comparison it trains plain SGD on the host on the same batches. Each
 // optimizer's learning rate is tuned on a validation split of the training
@@ -16,13 +17,12 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
 
-	"github.com/adagrad-go/adagrad/cmdflag"
-	_ "github.com/adagrad-go/adagrad/cpu"    // always built
-	_ "github.com/adagrad-go/adagrad/cuda"   // registers with -tags cuda
+	_ "github.com/adagrad-go/adagrad/cpu"  // always built
+	_ "github.com/adagrad-go/adagrad/cuda" // registers with -tags cuda
+	"github.com/adagrad-go/adagrad/examples/internal/group"
 	_ "github.com/adagrad-go/adagrad/opencl" // registers with -tags opencl
 )
 
@@ -31,14 +31,12 @@ func main() { os.Exit(command(os.Args[1:], os.Stdout, os.Stderr)) }
 // command runs the program with its arguments and returns the exit
 // status: 0; 2 for a flag error, as one line on stderr; 1 for any other
 // failure.
+//
+// Under mpirun (built with -tags mpi) every rank runs it; only rank 0
+// prints, and a failing rank says which it is (see parallel.go).
 func command(args []string, stdout, stderr io.Writer) int {
-	c, err := parseFlags(args, stderr)
-	if err != nil {
-		return cmdflag.Status(program, err, stderr)
-	}
-	if _, err := run(c, stdout, stderr); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", program, err)
-		return 1
-	}
-	return 0
+	return group.Command(program, args, stdout, stderr, parseFlags, func(g *group.Group, c config) error {
+		_, err := runIn(g, c)
+		return err
+	})
 }

@@ -42,10 +42,12 @@ func newGradients(features int) *gradients {
 }
 
 // batch returns a batch's loss and gradient at the current weights and
-// bias. The rows are the features the batch uses, each once, increasing
-// (the optimizer sorts sparse rows, and sorted ones cost it least); gather
-// fills weights[i] with the weight of rows[i].
-func (g *gradients) batch(batch []example, bias float64, gather func(rows []int64, weights []float32) error) (batchGrad, error) {
+// bias, each a sum over its samples divided by n (the batch's size, or the
+// global batch's when batch is a slice of it). The rows are the features
+// the batch uses, each once, increasing (the optimizer sorts sparse rows,
+// and sorted ones cost it least); gather fills weights[i] with the weight
+// of rows[i].
+func (g *gradients) batch(batch []example, n int, bias float64, gather func(rows []int64, weights []float32) error) (batchGrad, error) {
 	var rows []int64
 	for _, ex := range batch {
 		for _, f := range ex.features {
@@ -70,15 +72,14 @@ func (g *gradients) batch(batch []example, bias float64, gather func(rows []int6
 	}
 	out := batchGrad{rows: rows, grads: make([]float32, len(rows))}
 	grads := make([]float64, len(rows))
-	n := float64(len(batch))
 	for _, ex := range batch {
 		z := bias
 		for k, f := range ex.features {
 			z += float64(weights[g.at[f]]) * float64(ex.values[k])
 		}
 		p := sigmoid(z)
-		out.loss += logLoss(p, ex.label) / n
-		dz := (p - ex.label) / n
+		out.loss += logLoss(p, ex.label) / float64(n)
+		dz := (p - ex.label) / float64(n)
 		for k, f := range ex.features {
 			grads[g.at[f]] += dz * float64(ex.values[k])
 		}

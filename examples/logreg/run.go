@@ -4,7 +4,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/adagrad-go/adagrad/collective"
 	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/examples/internal/group"
 	"github.com/adagrad-go/adagrad/lossplot"
 )
 
@@ -16,6 +18,7 @@ type result struct {
 	// Adagrad's held-out log-loss minus SGD's, and its standard error.
 	diff, stdErr float64
 	verdict      string
+	comm         []group.RankReport // the ranks' traffic and state (see parallel.go)
 }
 
 // outcome is one optimizer's part of a run.
@@ -27,14 +30,29 @@ type outcome struct {
 	all, withoutRare metrics
 }
 
-// run is the whole program after the flags: the data, the tuning, the two
-// trainings, the report on stdout and the files asked for.
+// run is the whole program after the flags, in one process.
 func run(c config, stdout, stderr io.Writer) (*result, error) {
+	return runIn(group.New(collective.One(), stdout, stderr), c)
+}
+
+// runIn is the whole program after the flags on one rank of a group: the
+// data, the tuning, the two trainings, the report on stdout and the files
+// asked for (rank 0's).
+func runIn(g *group.Group, c config) (*result, error) {
+	stdout, stderr := g.Stdout, g.Stderr
+	par, c, err := newParallel(g, c)
+	if err != nil {
+		return nil, err
+	}
 	d, err := loadData(c)
 	if err != nil {
 		return nil, err
 	}
-	dev, err := device.Open(c.device)
+	spec, err := g.Device(c.device)
+	if err != nil {
+		return nil, err
+	}
+	dev, err := device.Open(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -42,8 +60,9 @@ func run(c config, stdout, stderr io.Writer) (*result, error) {
 	isRare := rareFeatures(d.train, d.features, c.rare)
 	res := &result{rare: count(isRare), base: baseRate(d.train).evaluate(d.test, nil)}
 	printSetup(stdout, c, d, dev, res.rare)
+	par.printSetup(stdout, c.batch)
 
-	ada := adagradRun{dev: dev, features: d.features, epochs: c.epochs, batch: c.batch}
+	ada := adagradRun{dev: dev, features: d.features, epochs: c.epochs, batch: c.batch, par: par}
 	start := time.Now()
 	if res.adagrad.tuning, res.sgd.tuning, err = tuneRates(c, d, ada); err != nil {
 		return nil, err
@@ -60,6 +79,7 @@ func run(c config, stdout, stderr io.Writer) (*result, error) {
 	sgdModel := trainSGD(d.train, d.features, res.sgd.tuning.rate, c.epochs, c.batch, res.sgd.hist)
 	sgdTime := time.Since(start)
 	printTraining(stdout, c, d, res, cost)
+	printDigest(stdout, adaModel)
 
 	frequent := make([]bool, len(isRare))
 	for f, r := range isRare {
@@ -71,6 +91,8 @@ func run(c config, stdout, stderr io.Writer) (*result, error) {
 	res.verdict = verdict(res, len(d.test))
 	printResults(stdout, c, d, res)
 	printCost(stdout, cost, sgdTime)
+	par.printCommunication(stdout, cost.comm, d.features)
+	res.comm = cost.comm
 	return res, writePlots(c, res)
 }
 

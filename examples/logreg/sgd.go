@@ -13,7 +13,8 @@ func trainSGD(train []example, features int, lr float64, epochs, batch int, h *h
 		return nil
 	}
 	for g := range epochs * b.perEp {
-		gr, _ := grad.batch(b.at(g), m.b, gather) // gather never fails
+		batch := b.at(g)
+		gr, _ := grad.batch(batch, len(batch), m.b, gather) // gather never fails
 		for i, r := range gr.rows {
 			m.w[r] -= lr * float64(gr.grads[i])
 		}

@@ -1,7 +1,8 @@
 package main
 
 // Every use of the library's Trainer and of checkpoints in this example is
-// in this file: the Adagrad runs on the device.
+// in this file: the Adagrad runs on the device, sharded over the ranks of
+// the group (one rank alone: see parallel.go).
 
 import (
 	"context"
@@ -13,8 +14,10 @@ import (
 	"time"
 
 	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/examples/internal/group"
 	"github.com/adagrad-go/adagrad/optim"
 	"github.com/adagrad-go/adagrad/progress"
+	"github.com/adagrad-go/adagrad/sharded"
 	"github.com/adagrad-go/adagrad/train"
 )
 
@@ -27,6 +30,7 @@ type adagradRun struct {
 	checkpoint    string
 	progress      progress.Mode // "" for none
 	log           io.Writer     // where the progress goes
+	par           parallel      // the group, and how batches are cut
 }
 
 // adagradResult is what a run gives back besides the model.
@@ -35,6 +39,7 @@ type adagradResult struct {
 	toDevice, fromDevice     int64  // bytes
 	transferTime, updateTime time.Duration
 	elapsed                  time.Duration
+	comm                     []group.RankReport // every rank's, of the final training run
 }
 
 // trainAdagrad trains the weights and the bias on the device with Adagrad
@@ -42,7 +47,7 @@ type adagradResult struct {
 // resumes from it when there is one and writes it after every epoch.
 func trainAdagrad(r adagradRun, samples []example, lr float64, h *history) (model, adagradResult, error) {
 	var res adagradResult
-	opt, err := optim.New(r.dev, []optim.Param{
+	opt, err := sharded.New(r.par.group.Comm, r.dev, []optim.Param{
 		{Name: "w", Init: make([]float32, r.features)},
 		{Name: "b", Init: make([]float32, 1)},
 	}, optim.LR(lr), optim.Eps(1e-10))
@@ -67,6 +72,19 @@ func trainAdagrad(r adagradRun, samples []example, lr float64, h *history) (mode
 			res.resumed = fmt.Sprintf("%s after %d of %d steps", r.checkpoint, pos.Epoch*b.perEp+pos.Step, r.epochs*b.perEp)
 		}
 	}
+	// The final training run (the one with a history) measures the
+	// traffic between the ranks, and counts it on paper.
+	var meter *group.Meter
+	var paper *group.Paper
+	if h != nil {
+		meter, paper = group.NewMeter(opt), group.NewPaper(r.par.group.Size(), opt.Tensors())
+	}
+	observe := func(p train.Progress) {
+		if meter != nil {
+			meter.End()
+		}
+		h.add(p.Epoch, p.GlobalStep, p.Loss)
+	}
 	if r.progress != "" {
 		rep, err := progress.New(r.progress, r.log, tr.Epochs*b.perEp, max(b.perEp/4, 1))
 		if err != nil {
@@ -77,34 +95,13 @@ func trainAdagrad(r adagradRun, samples []example, lr float64, h *history) (mode
 			rep.Step(p.GlobalStep, p.Loss, slog.Int("epoch", p.Epoch+1),
 				slog.String("to_device_MB", fmt.Sprintf("%.2f", float64(p.Stats.BytesToDevice)/1e6)),
 				slog.String("from_device_MB", fmt.Sprintf("%.2f", float64(p.Stats.BytesFromDevice)/1e6)))
-			h.add(p.Epoch, p.GlobalStep, p.Loss)
+			observe(p)
 		}
 	} else {
-		tr.Observer = func(p train.Progress) { h.add(p.Epoch, p.GlobalStep, p.Loss) }
+		tr.Observer = observe
 	}
 	start := time.Now()
-	grad := newGradients(r.features)
-	err = tr.Run(context.Background(), func(s *train.StepContext) (float64, error) {
-		bias := make([]float32, 1)
-		if err := s.Rows32("b", []int64{0}, bias); err != nil {
-			return 0, err
-		}
-		g, err := grad.batch(b.at(s.GlobalStep), float64(bias[0]), func(rows []int64, weights []float32) error {
-			return s.Rows32("w", rows, weights)
-		})
-		if err != nil {
-			return 0, err
-		}
-		if err := s.SetSparseGrad("w", g.rows, g.grads); err != nil {
-			return 0, err
-		}
-		gb, err := s.Grad32("b")
-		if err != nil {
-			return 0, err
-		}
-		gb[0] = float32(g.bias)
-		return g.loss, nil
-	})
+	err = tr.Run(context.Background(), r.par.objective(b, newGradients(r.features), meter, paper))
 	if err != nil {
 		return model{}, res, err
 	}
@@ -113,11 +110,15 @@ func trainAdagrad(r adagradRun, samples []example, lr float64, h *history) (mode
 	st := opt.Stats()
 	res.toDevice, res.fromDevice = st.BytesToDevice, st.BytesFromDevice
 	res.transferTime, res.updateTime = st.TransferTime, st.ComputeTime
+	if err == nil && meter != nil {
+		res.comm, err = r.par.report(opt, meter, paper) // reads the state held: after the counts
+	}
 	return m, res, err
 }
 
-// readModel reads the trained weights and bias back from the device.
-func readModel(opt *optim.Adagrad, features int) (model, error) {
+// readModel reads the trained weights and bias back from the device (from
+// their owners: every rank calls it).
+func readModel(opt *sharded.Adagrad, features int) (model, error) {
 	w, bias := make([]float32, features), make([]float32, 1)
 	if err := opt.Read("w", w); err != nil {
 		return model{}, err

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestHelperWriter is not a test: TestKilledWriter runs it in a process of
@@ -25,7 +26,11 @@ func TestHelperWriter(t *testing.T) {
 			return err
 		}
 		os.Stdout.WriteString("writing\n")
-		select {} // killed here
+		// Killed here. A sleep, not select{}: with every goroutine blocked
+		// the runtime may end the process itself ("all goroutines are
+		// asleep"), which drops the lock before the test has looked.
+		time.Sleep(10 * time.Minute)
+		return nil
 	})
 	t.Fatal(err)
 }

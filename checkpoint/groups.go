@@ -24,6 +24,11 @@ type torchGroup struct {
 	// they are the defaults so that PyTorch's files need no key of ours.
 	SkipNonFinite bool   `json:"adagrad_go_skip_non_finite,omitempty"`
 	Rule          string `json:"adagrad_go_rule,omitempty"` // "" for Adagrad
+	// The hyperparameters of the family's other rules (optim.Hyper's L1,
+	// L2, Momentum), left out when 0.
+	L1       float64 `json:"adagrad_go_l1,omitempty"`
+	L2       float64 `json:"adagrad_go_l2,omitempty"`
+	Momentum float64 `json:"adagrad_go_momentum,omitempty"`
 }
 
 // normalRule returns h with its rule made explicit (the zero Rule is
@@ -54,7 +59,7 @@ func paramGroups(hypers []optim.Hyper) []torchGroup {
 			}
 			groups = append(groups, torchGroup{LR: h.LR, LRDecay: h.LRDecay, WeightDecay: h.WeightDecay,
 				InitialAccumulatorValue: h.InitialAccumulatorValue, Eps: h.Eps, Maximize: h.Maximize,
-				SkipNonFinite: h.SkipNonFinite, Rule: rule})
+				SkipNonFinite: h.SkipNonFinite, Rule: rule, L1: h.L1, L2: h.L2, Momentum: h.Momentum})
 		}
 		groups[g].Params = append(groups[g].Params, i)
 	}
@@ -73,7 +78,7 @@ func (g torchGroup) hyper() (optim.Hyper, error) {
 	}
 	h := optim.Hyper{LR: g.LR, Eps: g.Eps, LRDecay: g.LRDecay, WeightDecay: g.WeightDecay,
 		InitialAccumulatorValue: g.InitialAccumulatorValue, Maximize: g.Maximize,
-		SkipNonFinite: g.SkipNonFinite, Rule: rule}
+		SkipNonFinite: g.SkipNonFinite, Rule: rule, L1: g.L1, L2: g.L2, Momentum: g.Momentum}
 	if err := h.Validate(); err != nil {
 		return optim.Hyper{}, err
 	}

@@ -44,6 +44,9 @@ type importGroup struct {
 	ParamNames              []string `json:"param_names"` // PyTorch ≥ 2.6, named parameters
 	SkipNonFinite           bool     `json:"adagrad_go_skip_non_finite"`
 	Rule                    string   `json:"adagrad_go_rule"`
+	L1                      float64  `json:"adagrad_go_l1"`
+	L2                      float64  `json:"adagrad_go_l2"`
+	Momentum                float64  `json:"adagrad_go_momentum"`
 }
 
 // torchGroups parses the param groups and returns them as this package's,
@@ -72,7 +75,7 @@ func torchGroups(js string) ([]torchGroup, []string, error) {
 		}
 		groups[gi] = torchGroup{LR: *g.LR, LRDecay: *g.LRDecay, WeightDecay: *g.WeightDecay,
 			InitialAccumulatorValue: *g.InitialAccumulatorValue, Eps: *g.Eps, Maximize: g.Maximize,
-			Params: g.Params, SkipNonFinite: g.SkipNonFinite, Rule: g.Rule}
+			Params: g.Params, SkipNonFinite: g.SkipNonFinite, Rule: g.Rule, L1: g.L1, L2: g.L2, Momentum: g.Momentum}
 		if len(g.ParamNames) != len(g.Params) {
 			named = false
 			continue

@@ -67,21 +67,3 @@ func adagradRows[T float](p, g []T, st *states[T], c *coefs[T]) {
 		p[i] = T(p[i] - T(lr*T(gi/std)))
 	}
 }
-
-// epsInside is device.AdagradEpsInside, dense and row-sparse alike:
-// as adagradDense with p = p - (lr·g)/sqrt(sum+eps).
-func epsInside[T float](p, g []T, st *states[T], c *coefs[T]) {
-	lr, eps, wd, sign := c[device.CoefLR], c[device.CoefEps], c[device.CoefWeightDecay], c[device.CoefSign]
-	s := st[0][:len(p)]
-	g = g[:len(p)]
-	for i := range p {
-		gi := T(sign * g[i])
-		if wd != 0 {
-			gi = fma(wd, p[i], gi)
-		}
-		si := fma(gi, gi, s[i])
-		s[i] = si
-		std := sqrt(T(si + eps))
-		p[i] = T(p[i] - T(T(lr*gi)/std))
-	}
-}

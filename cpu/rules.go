@@ -17,12 +17,11 @@ type ruleKernel struct {
 
 // ruleKernels are the rules this backend runs: adding a rule adds its
 // line here (and its kernels).
-var ruleKernels = map[device.Rule]ruleKernel{
+var ruleKernels = withFamily(map[device.Rule]ruleKernel{
 	device.Adagrad: {dense32: adagradDense32Fast, rows32: adagradRows[float32],
 		dense64: adagradDense64Fast, rows64: adagradRows[float64]},
-	device.AdagradEpsInside: {dense32: epsInside[float32], rows32: epsInside[float32],
-		dense64: epsInside[float64], rows64: epsInside[float64]},
-}
+	device.AdagradEpsInside: both(keras[float32], keras[float64]),
+})
 
 // Update runs every range of u on all cores and returns when it is done.
 func (c *Backend) Update(u device.Update) error {

@@ -34,9 +34,20 @@ const (
 	//	sum = sum + g·g                   (the square rounded, then the add)
 	//	p   = p - lr·(g / (sqrt(sum) + eps))
 	Adagrad Rule = 1
-	// AdagradEpsInside puts ε inside the root (Keras 3, Optax, gorgonia):
-	// as Adagrad, but p = p - (lr·g) / sqrt(sum + eps), dense and row-sparse
-	// alike (the row-sparse form without weight decay).
+	// AdagradEpsInside puts ε inside the root as Keras 3 computes it
+	// (keras/src/optimizers/adagrad.py, update_step; also Keras 2.11+'s
+	// default tf.keras optimizer, keras/optimizers/adagrad.py, and
+	// gorgonia): the square rounded before it is added, the learning rate
+	// applied before the division,
+	//
+	//	sum = sum + round(g·g)
+	//	p   = p - round(lr·g) / sqrt(sum + eps)
+	//
+	// dense and row-sparse alike (the row-sparse form without weight
+	// decay). Keras's own weight decay is decoupled (p -= p·wd·lr, apart
+	// from the rule); WeightDecay here is the optimizer's L2 term, fused as
+	// in Adagrad. Optax's ε-inside arithmetic is AdagradOptax. The other
+	// members of the family are in rule_family.go.
 	AdagradEpsInside Rule = 2
 )
 
@@ -85,7 +96,8 @@ type StateSpec struct {
 	Per  Per
 }
 
-// adagradCoefs are the coefficients of the Adagrad family so far.
+// adagradCoefs are the coefficients of the ε rules: Adagrad,
+// AdagradEpsInside, AdagradTF, AdagradOptax.
 var adagradCoefs = []CoefSpec{{Name: "lr"}, {Name: "eps"}, {Name: "weight_decay", DenseOnly: true}, {Name: "sign", Sign: true}}
 
 // Adagrad's coefficient positions in Range.Coef.
@@ -96,12 +108,12 @@ const (
 	CoefSign
 )
 
-var ruleSpecs = map[Rule]RuleSpec{
+var ruleSpecs = withSpecs(map[Rule]RuleSpec{
 	Adagrad: {Rule: Adagrad, Name: "adagrad", Coefs: adagradCoefs,
 		State: []StateSpec{{Name: "sum", Per: PerElement}}},
 	AdagradEpsInside: {Rule: AdagradEpsInside, Name: "adagrad-eps-inside", Coefs: adagradCoefs,
-		State: []StateSpec{{Name: "sum", Per: PerElement}}},
-}
+		State: []StateSpec{{Name: "accumulator", Per: PerElement}}},
+}, elementFamily)
 
 // Spec returns the rule's definition.
 func (r Rule) Spec() (RuleSpec, bool) {

@@ -28,12 +28,21 @@
 // than being copied to local memory.
 //
 // Adding a rule: its RULE_ number, its element functions (dense and
-// row-sparse), and a case in rule_dense and rule_rows.
+// row-sparse), and a case in rule_dense and rule_rows, or, for a rule with
+// two per-element states, in rule_dense2 and rule_rows2 (the units of such
+// a range go through unit2 and rows2, which load and store both states).
 
 typedef unsigned long long u64;
 
 #define RULE_ADAGRAD 1
 #define RULE_ADAGRAD_EPS_INSIDE 2
+#define RULE_ADAGRAD_TF 3
+#define RULE_ADAGRAD_NO_EPS 4
+#define RULE_ADAGRAD_OPTAX 5
+#define RULE_ADAGRAD_GLOVE 6
+#define RULE_PROXIMAL_ADAGRAD 7
+#define RULE_ADAGRAD_DA 8
+#define RULE_ADAGRAD_JAX 9
 
 #define META_WORDS 8
 #define MAX_COEFS 6
@@ -50,6 +59,13 @@ __device__ __forceinline__ float div_rn(float a, float b) { return __fdiv_rn(a, 
 __device__ __forceinline__ double div_rn(double a, double b) { return __ddiv_rn(a, b); }
 __device__ __forceinline__ float sqrt_rn(float a) { return __fsqrt_rn(a); }
 __device__ __forceinline__ double sqrt_rn(double a) { return __dsqrt_rn(a); }
+// rsqrt_rn is the contract's rsqrt: 1/sqrt(x), two correctly rounded
+// operations (never rsqrt.approx).
+template <typename T> __device__ __forceinline__ T rsqrt_rn(T a) { return div_rn(T(1), sqrt_rn(a)); }
+// step_as_float is TensorFlow's static_cast<float>(global_step) of
+// ApplyAdagradDA, seen in T.
+__device__ __forceinline__ float step_as_float(float t) { return t; }
+__device__ __forceinline__ double step_as_float(double t) { return (double)__double2float_rn(t); }
 
 // Coef holds one range's coefficients, in device.RuleSpec.Coefs order.
 template <typename T> struct Coef {
@@ -84,15 +100,175 @@ template <typename T> __device__ __forceinline__ void adagrad_rows(T &p, T g, T 
 	p = sub_rn(p, mul_rn(k.c[LR], div_rn(gi, stdv)));
 }
 
-// eps_inside is device.AdagradEpsInside, dense and row-sparse alike.
-template <typename T> __device__ __forceinline__ void eps_inside(T &p, T g, T &s, const Coef<T> &k) {
-	T gi = mul_rn(k.c[SIGN], g);
-	if (k.c[WD] != T(0)) {
-		gi = fma_rn(k.c[WD], p, gi);
+// decayed is the family's gradient: the sign, then the weight decay at
+// coefficient wd when it is not 0.
+template <typename T> __device__ __forceinline__ T decayed(T p, T g, const Coef<T> &k, int wd, int sign) {
+	T gi = mul_rn(k.c[sign], g);
+	if (k.c[wd] != T(0)) {
+		gi = fma_rn(k.c[wd], p, gi);
 	}
-	s = fma_rn(gi, gi, s);
+	return gi;
+}
+
+// eps_inside is device.AdagradEpsInside (Keras 3), dense and row-sparse
+// alike: the square rounded, then added.
+template <typename T> __device__ __forceinline__ void eps_inside(T &p, T g, T &s, const Coef<T> &k) {
+	T gi = decayed(p, g, k, WD, SIGN);
+	s = add_rn(s, mul_rn(gi, gi));
 	T stdv = sqrt_rn(add_rn(s, k.c[EPS]));
 	p = sub_rn(p, div_rn(mul_rn(k.c[LR], gi), stdv));
+}
+
+// The coefficient positions of the rules without ε (lr, weight decay,
+// sign), of the regularised ones (lr, l1, l2, sign, step) and of JAX's
+// (lr, momentum, 1 - momentum, sign); see device/rule_family.go.
+#define NE_LR 0
+#define NE_WD 1
+#define NE_SIGN 2
+#define REG_LR 0
+#define REG_L1 1
+#define REG_L2 2
+#define REG_SIGN 3
+#define REG_STEP 4
+#define JAX_LR 0
+#define JAX_MOM 1
+#define JAX_ONE_MINUS 2
+#define JAX_SIGN 3
+
+// TensorFlow's sign (+0 for both zeros and NaN) and max(x, 0) (x < 0 ? 0 :
+// x: NaN stays NaN).
+template <typename T> __device__ __forceinline__ T sgn_tf(T v) { return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0)); }
+template <typename T> __device__ __forceinline__ T max0_tf(T x) { return x < T(0) ? T(0) : x; }
+
+// adagrad_tf is device.AdagradTF (TensorFlow's ApplyAdagradV2).
+template <typename T> __device__ __forceinline__ void adagrad_tf(T &p, T g, T &s, const Coef<T> &k) {
+	T gi = decayed(p, g, k, WD, SIGN);
+	s = add_rn(s, mul_rn(gi, gi));
+	p = sub_rn(p, div_rn(mul_rn(k.c[LR], gi), add_rn(sqrt_rn(s), k.c[EPS])));
+}
+
+// no_eps is device.AdagradNoEps (TensorFlow's ApplyAdagrad).
+template <typename T> __device__ __forceinline__ void no_eps(T &p, T g, T &s, const Coef<T> &k) {
+	T gi = decayed(p, g, k, NE_WD, NE_SIGN);
+	s = add_rn(s, mul_rn(gi, gi));
+	p = sub_rn(p, mul_rn(mul_rn(gi, k.c[NE_LR]), rsqrt_rn(s)));
+}
+
+// optax is device.AdagradOptax: a zero (or NaN) sum gives a zero step.
+template <typename T> __device__ __forceinline__ void optax(T &p, T g, T &s, const Coef<T> &k) {
+	T gi = decayed(p, g, k, WD, SIGN);
+	s = add_rn(mul_rn(gi, gi), s);
+	T r = s > T(0) ? rsqrt_rn(add_rn(s, k.c[EPS])) : T(0);
+	p = sub_rn(p, mul_rn(k.c[LR], mul_rn(r, gi)));
+}
+
+// glove is device.AdagradGloVe: the step over the accumulator before it,
+// then the fused square.
+template <typename T> __device__ __forceinline__ void glove(T &p, T g, T &s, const Coef<T> &k) {
+	T t = mul_rn(k.c[NE_LR], decayed(p, g, k, NE_WD, NE_SIGN));
+	p = sub_rn(p, div_rn(t, sqrt_rn(s)));
+	s = fma_rn(t, t, s);
+}
+
+// proximal is device.ProximalAdagrad (TensorFlow's ApplyProximalAdagrad).
+template <typename T> __device__ __forceinline__ void proximal(T &p, T g, T &s, const Coef<T> &k) {
+	T gi = mul_rn(k.c[REG_SIGN], g);
+	s = add_rn(s, mul_rn(gi, gi));
+	T eta = mul_rn(k.c[REG_LR], rsqrt_rn(s));
+	T v = sub_rn(p, mul_rn(gi, eta));
+	T denom = add_rn(T(1), mul_rn(k.c[REG_L2], eta));
+	if (k.c[REG_L1] > T(0)) {
+		v = mul_rn(sgn_tf(v), max0_tf(sub_rn(fabs(v), mul_rn(eta, k.c[REG_L1]))));
+	}
+	p = div_rn(v, denom);
+}
+
+// da_dense and da_rows are device.AdagradDA (TensorFlow's ApplyAdagradDA,
+// the step cast to float, and SparseApplyAdagradDA): a is the gradient
+// accumulator, q the squared one.
+template <typename T> __device__ __forceinline__ void da_dense(T &p, T g, T &a, T &q, const Coef<T> &k) {
+	T gi = mul_rn(k.c[REG_SIGN], g);
+	a = add_rn(a, gi);
+	q = add_rn(q, mul_rn(gi, gi));
+	const T step = step_as_float(k.c[REG_STEP]);
+	T denom = add_rn(mul_rn(k.c[REG_L2], mul_rn(step, k.c[REG_LR])), sqrt_rn(q));
+	if (k.c[REG_L1] > T(0)) {
+		T shrunk = max0_tf(sub_rn(fabs(a), mul_rn(step, k.c[REG_L1])));
+		p = div_rn(mul_rn(mul_rn(-k.c[REG_LR], sgn_tf(a)), shrunk), denom);
+	} else {
+		p = div_rn(-mul_rn(k.c[REG_LR], a), denom);
+	}
+}
+
+template <typename T> __device__ __forceinline__ void da_rows(T &p, T g, T &a, T &q, const Coef<T> &k) {
+	T gi = mul_rn(k.c[REG_SIGN], g);
+	a = add_rn(a, gi);
+	q = add_rn(q, mul_rn(gi, gi));
+	const T step = k.c[REG_STEP];
+	T denom = add_rn(k.c[REG_L2], div_rn(sqrt_rn(q), mul_rn(step, k.c[REG_LR])));
+	if (k.c[REG_L1] > T(0)) {
+		T shrunk = max0_tf(sub_rn(div_rn(fabs(a), step), k.c[REG_L1]));
+		p = div_rn(mul_rn(-sgn_tf(a), shrunk), denom);
+	} else {
+		p = div_rn(-div_rn(a, step), denom);
+	}
+}
+
+// jax is device.AdagradJAX: q is g_sq, m the momentum.
+template <typename T> __device__ __forceinline__ void jax(T &p, T g, T &q, T &m, const Coef<T> &k) {
+	T gi = mul_rn(k.c[JAX_SIGN], g);
+	q = add_rn(q, mul_rn(gi, gi));
+	T r = q > T(0) ? rsqrt_rn(q) : T(0);
+	m = add_rn(mul_rn(k.c[JAX_ONE_MINUS], mul_rn(gi, r)), mul_rn(k.c[JAX_MOM], m));
+	p = sub_rn(p, mul_rn(k.c[JAX_LR], m));
+}
+
+// same_forms applies the family's one-state rules whose dense and
+// row-sparse forms are one; it reports whether rule is one of them.
+template <typename T> __device__ __forceinline__ bool same_forms(u64 rule, T &p, T g, T &s0, const Coef<T> &k) {
+	switch (rule) {
+	case RULE_ADAGRAD_TF:
+		adagrad_tf(p, g, s0, k);
+		return true;
+	case RULE_ADAGRAD_NO_EPS:
+		no_eps(p, g, s0, k);
+		return true;
+	case RULE_ADAGRAD_OPTAX:
+		optax(p, g, s0, k);
+		return true;
+	case RULE_ADAGRAD_GLOVE:
+		glove(p, g, s0, k);
+		return true;
+	case RULE_PROXIMAL_ADAGRAD:
+		proximal(p, g, s0, k);
+		return true;
+	}
+	return false;
+}
+
+// two_states: the rule keeps two per-element states (buffers 0 and 1).
+__device__ __forceinline__ bool two_states(u64 rule) { return rule == RULE_ADAGRAD_DA || rule == RULE_ADAGRAD_JAX; }
+
+template <typename T> __device__ __forceinline__ void rule_dense2(u64 rule, T &p, T g, T &s0, T &s1, const Coef<T> &k) {
+	switch (rule) {
+	case RULE_ADAGRAD_DA:
+		da_dense(p, g, s0, s1, k);
+		break;
+	case RULE_ADAGRAD_JAX:
+		jax(p, g, s0, s1, k);
+		break;
+	}
+}
+
+template <typename T> __device__ __forceinline__ void rule_rows2(u64 rule, T &p, T g, T &s0, T &s1, const Coef<T> &k) {
+	switch (rule) {
+	case RULE_ADAGRAD_DA:
+		da_rows(p, g, s0, s1, k);
+		break;
+	case RULE_ADAGRAD_JAX:
+		jax(p, g, s0, s1, k);
+		break;
+	}
 }
 
 // rule_dense and rule_rows apply a rule to one element with per-element
@@ -106,6 +282,8 @@ __device__ __forceinline__ void rule_dense(u64 rule, T &p, T g, T &s0, T &s1, co
 	case RULE_ADAGRAD_EPS_INSIDE:
 		eps_inside(p, g, s0, k);
 		break;
+	default:
+		same_forms(rule, p, g, s0, k);
 	}
 }
 
@@ -118,6 +296,8 @@ __device__ __forceinline__ void rule_rows(u64 rule, T &p, T g, T &s0, T &s1, con
 	case RULE_ADAGRAD_EPS_INSIDE:
 		eps_inside(p, g, s0, k);
 		break;
+	default:
+		same_forms(rule, p, g, s0, k);
 	}
 }
 
@@ -180,12 +360,40 @@ template <typename T> __device__ __forceinline__ Coef<T> load_coef(const T *coef
 	return k;
 }
 
+// unit2 updates the unit of elements [e, min(e+4, end)) of a two-state
+// rule: 4-wide where the unit is whole and every buffer's part of it is
+// 16-byte aligned, else element by element. s0[i] and s1[i] are the states
+// of param[i].
+template <typename T, typename G>
+__device__ __forceinline__ void unit2(T *__restrict__ param, const typename G::raw *__restrict__ grad, T *s0, T *s1,
+                                      u64 e, u64 end, u64 rule, const Coef<T> &k) {
+	if (e + 4 <= end && e % 4 == 0 && (u64)(s0 + e) % 16 == 0 && (u64)(s1 + e) % 16 == 0) {
+		Quad<T> p = load4(param + e), a = load4(s0 + e), b = load4(s1 + e);
+		const Quad<T> g = G::load4(grad + e);
+#pragma unroll
+		for (int j = 0; j < 4; j++) {
+			rule_dense2(rule, p.v[j], g.v[j], a.v[j], b.v[j], k);
+		}
+		store4(s0 + e, a);
+		store4(s1 + e, b);
+		store4(param + e, p);
+		return;
+	}
+	for (u64 i = e; i < end && i < e + 4; i++) {
+		T p = param[i], a = s0[i], b = s1[i];
+		rule_dense2(rule, p, G::widen(grad[i]), a, b, k);
+		s0[i] = a;
+		s1[i] = b;
+		param[i] = p;
+	}
+}
+
 // update_unit updates unit u: the range table is meta and coef (in device
 // memory or in parameter space).
 template <typename T, typename G>
 __device__ __forceinline__ void update_unit(T *__restrict__ param, const typename G::raw *__restrict__ grad,
-                                            T *__restrict__ state0, const u64 *meta, const T *coef, unsigned nranges,
-                                            u64 u) {
+                                            T *__restrict__ state0, T *__restrict__ state1, const u64 *meta,
+                                            const T *coef, unsigned nranges, u64 u) {
 	// The last range whose first unit is <= u.
 	unsigned lo = 0, hi = nranges;
 	while (hi - lo > 1) {
@@ -203,6 +411,10 @@ __device__ __forceinline__ void update_unit(T *__restrict__ param, const typenam
 	// s0[i] is the state of param[i]: the range's state starts at m[5].
 	T *s0 = state0 + ((long long)m[5] - (long long)off);
 	const Coef<T> k = load_coef(coef, lo);
+	if (two_states(rule)) {
+		unit2<T, G>(param, grad, s0, state1 + ((long long)m[6] - (long long)off), e, end, rule, k);
+		return;
+	}
 	if (e + 4 <= end && e % 4 == 0 && (u64)(s0 + e) % 16 == 0) {
 		Quad<T> p = load4(param + e), s = load4(s0 + e);
 		const Quad<T> g = G::load4(grad + e);
@@ -225,11 +437,11 @@ __device__ __forceinline__ void update_unit(T *__restrict__ param, const typenam
 
 template <typename T, typename G>
 __device__ __forceinline__ void update(T *__restrict__ param, const typename G::raw *__restrict__ grad,
-                                       T *__restrict__ state0, const u64 *meta, const T *coef, unsigned nranges,
-                                       u64 units) {
+                                       T *__restrict__ state0, T *__restrict__ state1, const u64 *meta, const T *coef,
+                                       unsigned nranges, u64 units) {
 	const u64 stride = (u64)gridDim.x * blockDim.x;
 	for (u64 u = (u64)blockIdx.x * blockDim.x + threadIdx.x; u < units; u += stride) {
-		update_unit<T, G>(param, grad, state0, meta, coef, nranges, u);
+		update_unit<T, G>(param, grad, state0, state1, meta, coef, nranges, u);
 	}
 }
 
@@ -247,18 +459,44 @@ struct InlineTable {
 #define UPDATE_KERNELS(NAME, T, G)                                                                                     \
 	extern "C" __global__ void update_##NAME(T *param, const G::raw *grad, T *state0, T *state1, const u64 *meta,      \
 	                                         const T *coef, unsigned nranges, u64 units) {                            \
-		update<T, G>(param, grad, state0, meta, coef, nranges, units);                                                 \
+		update<T, G>(param, grad, state0, state1, meta, coef, nranges, units);                                         \
 	}                                                                                                                  \
 	extern "C" __global__ void update_##NAME##_inline(T *param, const G::raw *grad, T *state0, T *state1,             \
 	                                                  const InlineTable table, unsigned nranges, u64 units) {         \
-		update<T, G>(param, grad, state0, table.w, reinterpret_cast<const T *>(table.w + META_WORDS * nranges),        \
-		             nranges, units);                                                                                  \
+		update<T, G>(param, grad, state0, state1, table.w,                                                             \
+		             reinterpret_cast<const T *>(table.w + META_WORDS * nranges), nranges, units);                     \
 	}
 
 UPDATE_KERNELS(f32, float, SameGrad<float>)
 UPDATE_KERNELS(f64, double, SameGrad<double>)
 UPDATE_KERNELS(f32_bf16, float, BF16Grad)
 UPDATE_KERNELS(f32_f16, float, F16Grad)
+
+// rows2 is unit2 for the n <= 4 elements [e, e+n) of a touched row whose
+// gradient starts at values[v].
+template <typename T>
+__device__ __forceinline__ void rows2(T *__restrict__ param, T *s0, T *s1, const T *values, u64 e, u64 v, u64 n,
+                                      u64 rule, const Coef<T> &k) {
+	if (n == 4 && e % 4 == 0 && v % 4 == 0 && (u64)(s0 + e) % 16 == 0 && (u64)(s1 + e) % 16 == 0) {
+		Quad<T> p = load4(param + e), a = load4(s0 + e), b = load4(s1 + e);
+		const Quad<T> g = load4(values + v);
+#pragma unroll
+		for (int q = 0; q < 4; q++) {
+			rule_rows2(rule, p.v[q], g.v[q], a.v[q], b.v[q], k);
+		}
+		store4(s0 + e, a);
+		store4(s1 + e, b);
+		store4(param + e, p);
+		return;
+	}
+	for (u64 q = 0; q < n; q++) {
+		T p = param[e + q], a = s0[e + q], b = s1[e + q];
+		rule_rows2(rule, p, values[v + q], a, b, k);
+		s0[e + q] = a;
+		s1[e + q] = b;
+		param[e + q] = p;
+	}
+}
 
 // Row-sparse update (device.RowUpdate): rows[i] names a row of `width`
 // elements of the tensor at `off`; values[i*width ..] is its gradient,
@@ -277,6 +515,11 @@ __device__ void update_rows(T *__restrict__ param, T *__restrict__ state0, T *__
 	for (u64 u = (u64)blockIdx.x * blockDim.x + threadIdx.x; u < units; u += stride) {
 		const u64 i = u / per_row, j = 4 * (u % per_row);
 		const u64 e = off + rows[i] * width + j, v = i * width + j;
+		if (two_states(rule)) {
+			rows2<T>(param, s0, state1 + ((long long)soff1 - (long long)off), values, e, v, min(width - j, (u64)4), rule,
+			         k);
+			continue;
+		}
 		if (j + 4 <= width && e % 4 == 0 && v % 4 == 0 && (u64)(s0 + e) % 16 == 0) {
 			Quad<T> p = load4(param + e), s = load4(s0 + e);
 			const Quad<T> g = load4(values + v);

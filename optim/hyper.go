@@ -24,6 +24,14 @@ type Hyper struct {
 	// Rule is the update rule (device.Adagrad when zero). It is fixed when
 	// the optimizer is made: its state is laid out for it.
 	Rule device.Rule
+	// L1 and L2 are the regularisation strengths of the rules that have
+	// them (device.ProximalAdagrad, device.AdagradDA: TensorFlow's
+	// l1_regularization_strength and l2_regularization_strength); 0 for
+	// every other rule.
+	L1, L2 float64
+	// Momentum is device.AdagradJAX's momentum, in [0, 1]; 0 for every
+	// other rule.
+	Momentum float64
 }
 
 // DefaultHyper returns LR 0.01, Eps 1e-8, the Adagrad rule and everything
@@ -39,6 +47,7 @@ func (h Hyper) Validate() error {
 	}{
 		{"LR", h.LR}, {"Eps", h.Eps}, {"LRDecay", h.LRDecay},
 		{"WeightDecay", h.WeightDecay}, {"InitialAccumulatorValue", h.InitialAccumulatorValue},
+		{"L1", h.L1}, {"L2", h.L2}, {"Momentum", h.Momentum},
 	} {
 		if err := device.CheckHyper(f.name, f.v); err != nil {
 			return err
@@ -59,13 +68,17 @@ func (h Hyper) validateIn(dt device.DType) error {
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"LR", h.LR}, {"Eps", h.Eps}, {"WeightDecay", h.WeightDecay}, {"InitialAccumulatorValue", h.InitialAccumulatorValue}} {
+	}{{"LR", h.LR}, {"Eps", h.Eps}, {"WeightDecay", h.WeightDecay}, {"InitialAccumulatorValue", h.InitialAccumulatorValue},
+		{"L1", h.L1}, {"L2", h.L2}, {"Momentum", h.Momentum}} {
 		if err := device.CheckHyperIn(dt, f.name, f.v); err != nil {
 			return err
 		}
 	}
-	_, _, _, err := h.rule()
-	return err
+	rule, _, def, err := h.rule()
+	if err != nil {
+		return err
+	}
+	return def.check(rule, h)
 }
 
 // stepLR is the learning rate of step t (1-based), computed in float64 so
@@ -84,8 +97,10 @@ func LR(v float64) Option { return func(h *Hyper) { h.LR = v } }
 
 // Eps sets the term that keeps the denominator from zero (default 1e-8;
 // PyTorch's eps defaults to 1e-10). Where it goes depends on the rule:
-// outside the square root for device.Adagrad, inside for
-// device.AdagradEpsInside.
+// outside the square root for device.Adagrad and device.AdagradTF, inside
+// for device.AdagradEpsInside and device.AdagradOptax. The rules without
+// ε (device.AdagradNoEps, AdagradGloVe, ProximalAdagrad, AdagradDA,
+// AdagradJAX) refuse any Eps but 0: give Eps(0), or use their preset.
 func Eps(v float64) Option { return func(h *Hyper) { h.Eps = v } }
 
 // LRDecay makes step t use lr / (1 + (t-1)·LRDecay), t counted per tensor
@@ -114,8 +129,24 @@ func Maximize(v bool) Option { return func(h *Hyper) { h.Maximize = v } }
 func SkipNonFinite(v bool) Option { return func(h *Hyper) { h.SkipNonFinite = v } }
 
 // UpdateRule chooses the update rule (see device.Rule), for example
-// device.AdagradEpsInside for ε inside the square root.
+// device.AdagradEpsInside for ε inside the square root. The presets
+// (presets.go) choose a rule and its library's defaults in one call.
 func UpdateRule(r device.Rule) Option { return func(h *Hyper) { h.Rule = r } }
+
+// L1 sets the L1 regularisation strength of device.ProximalAdagrad and
+// device.AdagradDA (TensorFlow's l1_regularization_strength; default 0):
+// with it, weights become exactly zero. Finite and not negative, also in
+// the tensor's dtype; other rules refuse any but 0.
+func L1(v float64) Option { return func(h *Hyper) { h.L1 = v } }
+
+// L2 sets the L2 regularisation strength of device.ProximalAdagrad and
+// device.AdagradDA (TensorFlow's l2_regularization_strength; default 0).
+// Other rules refuse any but 0 (their L2 term is WeightDecay).
+func L2(v float64) Option { return func(h *Hyper) { h.L2 = v } }
+
+// Momentum sets device.AdagradJAX's momentum, in [0, 1] (JAX's default is
+// 0.9; see JAXDefaults). Other rules refuse any but 0.
+func Momentum(v float64) Option { return func(h *Hyper) { h.Momentum = v } }
 
 // WithHyper replaces every hyperparameter at once.
 func WithHyper(x Hyper) Option { return func(h *Hyper) { *h = x } }

@@ -37,16 +37,13 @@ type ruleReference struct {
 	dense64, rows64 refKernel[float64]
 }
 
-var references = map[device.Rule]ruleReference{
+var references = withFamily(map[device.Rule]ruleReference{
 	device.Adagrad: {
 		dense32: adagradDenseRef[float32], rows32: adagradRowsRef[float32],
 		dense64: adagradDenseRef[float64], rows64: adagradRowsRef[float64],
 	},
-	device.AdagradEpsInside: {
-		dense32: epsInsideRef[float32], rows32: epsInsideRef[float32],
-		dense64: epsInsideRef[float64], rows64: epsInsideRef[float64],
-	},
-}
+	device.AdagradEpsInside: sameForms(kerasRef[float32], kerasRef[float64]),
+})
 
 // hasReference reports whether rule r has a reference here.
 func hasReference(r device.Rule) bool { _, ok := references[r]; return ok }
@@ -69,10 +66,7 @@ func adagradDenseRef[T Float](p, g []T, st [device.MaxStates][]T, c [device.MaxC
 // g = sign·grad; g = fma(wd, p, g) when wd != 0; sum = fma(g, g, sum). It
 // returns g.
 func decayedSquare[T Float](sum *T, p, grad, sign, wd T) T {
-	g := T(sign * grad)
-	if wd != 0 {
-		g = fmaExact(wd, p, g)
-	}
+	g := gradient(p, grad, sign, wd)
 	*sum = fmaExact(g, g, *sum)
 	return g
 }
@@ -90,19 +84,6 @@ func adagradRowsRef[T Float](p, g []T, st [device.MaxStates][]T, c [device.MaxCo
 		denom := T(T(math.Sqrt(float64(sum[i]))) + eps)
 		ratio := T(gi / denom)
 		p[i] = T(p[i] - T(lr*ratio))
-	}
-}
-
-// epsInsideRef is device.AdagradEpsInside, dense and row-sparse alike:
-// as adagradDenseRef with p = p - (lr·g) / sqrt(sum + eps).
-func epsInsideRef[T Float](p, g []T, st [device.MaxStates][]T, c [device.MaxCoefs]T, _ int) {
-	lr, eps, wd, sign := c[device.CoefLR], c[device.CoefEps], c[device.CoefWeightDecay], c[device.CoefSign]
-	sum := st[0]
-	for i := range p {
-		gi := decayedSquare(&sum[i], p[i], g[i], sign, wd)
-		denom := T(math.Sqrt(float64(T(sum[i] + eps))))
-		step := T(T(lr*gi) / denom)
-		p[i] = T(p[i] - step)
 	}
 }
 

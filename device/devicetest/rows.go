@@ -93,6 +93,7 @@ func runRows[T Float](t *testing.T, dev device.Backend, rule device.Rule) {
 				if err := refRows(r, wide.param, wide.state, indices, widened(values)); err != nil {
 					t.Fatal(err)
 				}
+				wide.observe()
 			}
 			what := fmt.Sprintf("step %d, table %d×%d, rows %v", s, rows, r.Width, indices)
 			ok := param.check(t, dev, what+": param")

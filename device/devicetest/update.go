@@ -33,6 +33,12 @@ var (
 		"lr":           {0.01, 0.1, 0.3, 1, 0.05},
 		"eps":          {1e-10, 0, 1e-6, 1e-3},
 		"weight_decay": {0, 0.01, 0.5},
+		"l1":           {0, 0.01, 0.3, 1e-4},
+		"l2":           {0, 0.1, 2},
+		// A step past 2^24 is rounded when cast to float (AdagradDA).
+		"step":               {1, 2, 7, 1<<24 + 1},
+		"momentum":           {0.9, 0, 0.5},
+		"one_minus_momentum": {0.1, 1, 0.5},
 	}
 	genericCoefs = []float64{0, 0.1, 1}
 )
@@ -230,6 +236,9 @@ func (c denseCase[T]) run(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+		}
+		if wide != nil {
+			wide.observe()
 		}
 		ok := param.check(t, c.dev, fmt.Sprintf("step %d param", s))
 		for k := range state {

@@ -15,6 +15,12 @@ import (
 type wideRun struct {
 	param []float64
 	state [device.MaxStates][]float64
+	// peak holds the largest magnitude each element of param (peak[0])
+	// and of each state (peak[1+k]) has reached in the float64 run: a
+	// float32 rounding error is relative to the values an element went
+	// through, not only to its last one (a signed accumulator that
+	// cancels, GloVe's step taken before its accumulator grows).
+	peak [1 + device.MaxStates][]float64
 }
 
 // newWideRun starts a float64 run from the mirrors' values, or returns
@@ -29,13 +35,29 @@ func newWideRun[T Float](param *mirror[T], state [device.MaxStates]*mirror[T]) *
 			w.state[k] = widened(s.want)
 		}
 	}
+	w.observe()
 	return w
 }
 
+// observe records the magnitudes of the run's current values; call it
+// after each step.
+func (w *wideRun) observe() {
+	for k, v := range append([][]float64{w.param}, w.state[:]...) {
+		if w.peak[k] == nil && v != nil {
+			w.peak[k] = make([]float64, len(v))
+		}
+		for i, x := range v {
+			if a := math.Abs(x); a > w.peak[k][i] {
+				w.peak[k][i] = a
+			}
+		}
+	}
+}
+
 // Tolerances of a float32 result against the float64 run after a few
-// steps: relative, with the smallest normal float32 as the absolute floor
-// of accumulators (float32 sums of squares underflow where float64 ones
-// do not).
+// steps: relative to the largest magnitude the element reached (see
+// wideRun.peak), with the smallest normal float32 as the absolute floor
+// of states (float32 sums of squares underflow where float64 ones do not).
 const (
 	wideRel      = 1e-5
 	minNormal32  = 0x1p-126
@@ -64,12 +86,12 @@ func (w *wideRun) compare(t *testing.T, param *mirror[float32], state [device.Ma
 					overflow = true
 					continue
 				}
-				if !closeTo(got, want, wideRel*math.Abs(want)+minNormal32) {
+				if !closeTo(got, want, wideRel*w.peak[1+k][j]+minNormal32) {
 					t.Errorf("%v state %d element %d = %v, float64 run %v", r.Rule, k, j, got, want)
 					return
 				}
 			}
-			if got, want := float64(param.want[i]), w.param[i]; !overflow && !closeTo(got, want, wideParamAbs+wideRel*math.Abs(want)) {
+			if got, want := float64(param.want[i]), w.param[i]; !overflow && !closeTo(got, want, wideParamAbs+wideRel*w.peak[0][i]) {
 				t.Errorf("%v param element %d = %v, float64 run %v", r.Rule, i, got, want)
 				return
 			}

@@ -35,6 +35,7 @@ func hyperOptions(v float64) map[string]optim.Option {
 	return map[string]optim.Option{
 		"LR": optim.LR(v), "Eps": optim.Eps(v), "LRDecay": optim.LRDecay(v),
 		"WeightDecay": optim.WeightDecay(v), "InitialAccumulatorValue": optim.InitialAccumulatorValue(v),
+		"L1": optim.L1(v), "L2": optim.L2(v), "Momentum": optim.Momentum(v),
 	}
 }
 
@@ -55,6 +56,19 @@ func testBadHyper(t *testing.T, open devicetest.Opener) {
 	}
 	// 1e39 is finite in float64 and +Inf in a float32 tensor.
 	calls = append(calls, badCall{"New with LR 1e39 on float32", device.ErrHyper, func() error { _, err := optim.New(dev, params(optim.LR(1e39))); return err }})
+	// A hyperparameter the tensor's rule does not read is refused, not
+	// ignored; so is a momentum past 1.
+	for what, opts := range map[string][]optim.Option{
+		"Eps on a rule without ε":           {optim.TF1Defaults(0.1), optim.Eps(1e-8)},
+		"L1 on Adagrad":                     {optim.L1(0.1)},
+		"L2 on Keras 3's rule":              {optim.Keras3Defaults(), optim.L2(0.1)},
+		"WeightDecay on ProximalAdagrad":    {optim.TF1ProximalDefaults(0.1), optim.WeightDecay(0.1)},
+		"Momentum on AdagradDA":             {optim.TF1AdagradDADefaults(0.1), optim.Momentum(0.5)},
+		"Momentum 1.5 on AdagradJAX":        {optim.JAXDefaults(0.1), optim.Momentum(1.5)},
+		"ProximalAdagrad with the defaults": {optim.UpdateRule(device.ProximalAdagrad)}, // Eps 1e-8
+	} {
+		calls = append(calls, badCall{"New with " + what, device.ErrHyper, func() error { _, err := optim.New(dev, params(opts...)); return err }})
+	}
 	bad := []struct {
 		what   string
 		want   error

@@ -26,6 +26,15 @@ var modelHypers = []optim.Hyper{
 	{LR: 0.05, Eps: 0, Maximize: true, InitialAccumulatorValue: 0.5},
 	{LR: 0.3, Eps: 1e-6, WeightDecay: 0.5, Maximize: true, LRDecay: 1, Rule: device.AdagradEpsInside},
 	{LR: 0.01, Eps: 1e-3, LRDecay: 0.1, InitialAccumulatorValue: 0.2, Rule: device.AdagradEpsInside},
+	{LR: 0.05, Eps: 1e-7, InitialAccumulatorValue: 0.1, WeightDecay: 0.01, Rule: device.AdagradTF},
+	{LR: 0.1, Eps: 1e-7, InitialAccumulatorValue: 0.1, LRDecay: 0.05, Maximize: true, Rule: device.AdagradOptax},
+	{LR: 0.2, InitialAccumulatorValue: 0.1, Rule: device.AdagradNoEps},
+	{LR: 0.05, InitialAccumulatorValue: 1, WeightDecay: 0.1, Rule: device.AdagradGloVe},
+	{LR: 0.3, InitialAccumulatorValue: 0.1, L1: 0.05, L2: 0.1, Rule: device.ProximalAdagrad},
+	{LR: 0.1, InitialAccumulatorValue: 0.1, L2: 0.5, LRDecay: 0.1, Rule: device.ProximalAdagrad},
+	{LR: 0.2, InitialAccumulatorValue: 0.1, L1: 0.1, L2: 0.2, Rule: device.AdagradDA},
+	{LR: 0.1, InitialAccumulatorValue: 0.3, Maximize: true, Rule: device.AdagradDA},
+	{LR: 0.1, Momentum: 0.9, Rule: device.AdagradJAX},
 }
 
 const modelSteps = 4

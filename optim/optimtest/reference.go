@@ -23,6 +23,13 @@ type ruleModel struct {
 var ruleModels = map[device.Rule]ruleModel{
 	device.Adagrad:          {coefs: adagradFamilyCoefs, initial: accumulator},
 	device.AdagradEpsInside: {coefs: adagradFamilyCoefs, initial: accumulator},
+	device.AdagradTF:        {coefs: adagradFamilyCoefs, initial: accumulator},
+	device.AdagradOptax:     {coefs: adagradFamilyCoefs, initial: accumulator},
+	device.AdagradNoEps:     {coefs: noEpsModelCoefs, initial: accumulator},
+	device.AdagradGloVe:     {coefs: noEpsModelCoefs, initial: accumulator},
+	device.ProximalAdagrad:  {coefs: proximalModelCoefs, initial: accumulator},
+	device.AdagradDA:        {coefs: daModelCoefs, initial: daInitial},
+	device.AdagradJAX:       {coefs: jaxModelCoefs, initial: accumulator},
 }
 
 // adagradFamilyCoefs: PyTorch's learning rate after decay, lr/(1+(t-1)·d),
@@ -35,7 +42,51 @@ func adagradFamilyCoefs(h optim.Hyper, t int64) [device.MaxCoefs]float64 {
 	return [device.MaxCoefs]float64{h.LR / (1 + float64(t-1)*h.LRDecay), h.Eps, h.WeightDecay, sign}
 }
 
-func accumulator(h optim.Hyper, _ int) float64 { return h.InitialAccumulatorValue }
+// noEpsModelCoefs: the learning rate after decay, weight decay, sign.
+func noEpsModelCoefs(h optim.Hyper, t int64) [device.MaxCoefs]float64 {
+	c := adagradFamilyCoefs(h, t)
+	return [device.MaxCoefs]float64{c[0], h.WeightDecay, c[3]}
+}
+
+// proximalModelCoefs: TensorFlow's lr (after decay), l1, l2; the sign.
+func proximalModelCoefs(h optim.Hyper, t int64) [device.MaxCoefs]float64 {
+	c := adagradFamilyCoefs(h, t)
+	return [device.MaxCoefs]float64{c[0], h.L1, h.L2, c[3]}
+}
+
+// daModelCoefs: as proximalModelCoefs, then the global step, which
+// TensorFlow passes as global_step + 1 (adagrad_da.py): the tensor's own
+// step count t.
+func daModelCoefs(h optim.Hyper, t int64) [device.MaxCoefs]float64 {
+	c := proximalModelCoefs(h, t)
+	c[4] = float64(t)
+	return c
+}
+
+// jaxModelCoefs: step_size, momentum, 1. - momentum (a Python float), sign.
+func jaxModelCoefs(h optim.Hyper, t int64) [device.MaxCoefs]float64 {
+	c := adagradFamilyCoefs(h, t)
+	return [device.MaxCoefs]float64{c[0], h.Momentum, 1 - h.Momentum, c[3]}
+}
+
+// accumulator is the first state's start (the accumulator); any other
+// state (JAX's momentum) starts at 0.
+func accumulator(h optim.Hyper, k int) float64 {
+	if k > 0 {
+		return 0
+	}
+	return h.InitialAccumulatorValue
+}
+
+// daInitial: AdagradDA's gradient accumulator starts at 0, its squared
+// accumulator at the initial value (TensorFlow's
+// initial_gradient_squared_accumulator_value).
+func daInitial(h optim.Hyper, k int) float64 {
+	if k == 1 {
+		return h.InitialAccumulatorValue
+	}
+	return 0
+}
 
 func testRuleModels(t *testing.T) {
 	for _, r := range device.Rules() {

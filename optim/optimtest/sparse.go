@@ -41,6 +41,13 @@ func newSparseModel(dev device.Backend, dt device.DType, seed uint64) *sparseMod
 		{LR: 0.1, Eps: 1e-8, LRDecay: 0.01, Maximize: true},
 		{LR: 0.01, Eps: 0, InitialAccumulatorValue: 0.5},
 		{LR: 0.2, Eps: 1e-6, LRDecay: 0.1, InitialAccumulatorValue: 0.3, Rule: device.AdagradEpsInside},
+		{LR: 0.05, Eps: 1e-7, InitialAccumulatorValue: 0.1, Rule: device.AdagradTF},
+		{LR: 0.1, Eps: 1e-7, InitialAccumulatorValue: 0.1, Rule: device.AdagradOptax},
+		{LR: 0.2, InitialAccumulatorValue: 0.1, Rule: device.AdagradNoEps},
+		{LR: 0.05, InitialAccumulatorValue: 1, Rule: device.AdagradGloVe},
+		{LR: 0.3, InitialAccumulatorValue: 0.1, L1: 0.05, L2: 0.1, Rule: device.ProximalAdagrad},
+		{LR: 0.2, InitialAccumulatorValue: 0.1, L1: 0.1, L2: 0.2, Rule: device.AdagradDA},
+		{LR: 0.1, Momentum: 0.9, Maximize: true, Rule: device.AdagradJAX},
 	}
 	for k, shape := range sparseShapes {
 		n := 1

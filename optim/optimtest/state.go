@@ -37,7 +37,10 @@ func testState(t *testing.T, open devicetest.Opener) {
 	for i := range ps {
 		ps[i].Init = zeros(m.dts[i], len(m.init[i]))
 		h := m.hyper[i]
-		h.LR, h.InitialAccumulatorValue, h.Eps = 1, 3, 0.5
+		h.LR, h.InitialAccumulatorValue = 1, 3
+		if h.Eps != 0 {
+			h.Eps = 0.5 // a rule without ε keeps 0
+		}
 		ps[i].Options = []optim.Option{optim.WithHyper(h)} // the same rule: its state layout is fixed
 	}
 	resumed, err := optim.New(devicetest.MustOpen(t, open), ps)

@@ -218,5 +218,6 @@ func withFamily(table map[device.Rule]ruleKernel) map[device.Rule]ruleKernel {
 	} {
 		table[r] = k
 	}
+	familyVector(table)
 	return table
 }

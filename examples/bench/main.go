@@ -10,6 +10,8 @@
 // and bfloat16) against a plain Write, sparse trainer steps (gather the
 // touched rows to the host, send their gradient rows, update) and a small
 // dense step waited for, each beside PyTorch doing the same from the host.
+// A last table times each rule of the Adagrad family against the plain
+// step, in alternating rounds (-family).
 // Every buffer holds data written before it is timed, so that the CPU's
 // copy reference copies touched memory (Go's own copy of the same size is
 // printed beside it).
@@ -62,6 +64,7 @@ type config struct {
 	uploadLog2  int
 	sparse      string // table rows × width × touched rows, comma-separated
 	latencyLog2 int
+	familyLog2  int
 	torch       bool
 	csv, png    string
 	python      string
@@ -80,6 +83,7 @@ func main() {
 	flag.IntVar(&c.uploadLog2, "upload", 24, "log2 of the parameter count of the trainer-loop upload test")
 	flag.StringVar(&c.sparse, "sparse", "50000x1x640,1048576x64x16384", "sparse trainer steps: table rows x width x rows touched per step, comma-separated (empty: none)")
 	flag.IntVar(&c.latencyLog2, "latency", 12, "log2 of the parameter count of the small-step latency test (0: none)")
+	flag.IntVar(&c.familyLog2, "family", 24, "log2 of the parameter count of the Adagrad family's rows, each rule against the plain step (0: none)")
 	flag.BoolVar(&c.torch, "torch", true, "compare with torch.optim.Adagrad where PyTorch is importable")
 	flag.StringVar(&c.python, "python", "", "the Python that has PyTorch (default: python3, else /usr/bin/python3, whichever imports torch)")
 	flag.StringVar(&c.require, "require", "", "comma-separated backends (cuda, opencl, cpu) that must find a device: fail if one finds none")
@@ -188,6 +192,7 @@ func run(c config, out io.Writer) error {
 	var rows []row
 	var uploads []uploadRow
 	var trainers []trainerRow
+	var family []familyRow
 	for _, in := range infos {
 		dev, err := device.Open(in.Spec)
 		if err != nil {
@@ -247,6 +252,16 @@ func run(c config, out io.Writer) error {
 				rows = append(rows, r)
 			}
 		}
+		if c.familyLog2 > 0 {
+			rs, err := measureFamily(dev, c.familyLog2, c.budget)
+			if err != nil {
+				fmt.Fprintf(out, "%s family: %v (skipped)\n", in.Spec, err)
+			}
+			for _, r := range rs {
+				r.spec, r.name = in.Spec, name
+				family = append(family, r)
+			}
+		}
 		dev.Close()
 	}
 	if c.torch {
@@ -255,6 +270,7 @@ func run(c config, out io.Writer) error {
 	printTable(out, rows)
 	printUploads(out, uploads)
 	printTrainer(out, trainers)
+	printFamily(out, family)
 	if c.csv != "" {
 		if err := writeCSV(c.csv, rows); err != nil {
 			return err

@@ -54,7 +54,9 @@ type config struct {
 	csv, png          string
 	checkpoint        string
 	rare              int
-	slices            int // 0: not given (see parallel.go)
+	slices            int     // 0: not given (see parallel.go)
+	sparsity          string  // the L1 study's rule (sparsity.go), or ""
+	l1                float64 // its L1 strength; 0: tuned
 }
 
 func defaults() config {
@@ -84,6 +86,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.checkpoint, "checkpoint", "", "Adagrad checkpoint (.safetensors, or a .json manifest with a part file per rank): resumed from when present, written every epoch")
 	fs.IntVar(&c.rare, "rare", c.rare, "a feature seen in fewer training samples than this is rare")
 	fs.IntVar(&c.slices, "slices", 0, "compute every batch's gradient in this many slices, summed in slice order, as as many ranks of\nmpirun do (default: the number of ranks; one process: 1); one process with -slices N prints what N ranks print")
+	fs.StringVar(&c.sparsity, "sparsity", "", "also train Adagrad with an L1 penalty on the weights, by rule proximal (TensorFlow's ProximalAdagrad) or da (its AdagradDA), and report its exactly-zero weights and held-out log-loss against plain Adagrad")
+	fs.Float64Var(&c.l1, "l1", 0, "the L1 strength of -sparsity (default: tuned on the validation split, with its rate)")
 	if err := cmdflag.Parse(fs, args, about, stderr); err != nil {
 		return c, err
 	}
@@ -115,6 +119,12 @@ func (c config) validate(given map[string]bool) error {
 			return fmt.Errorf("%w (at most -batch)", err)
 		}
 	}
+	if _, ok := sparsityRules[c.sparsity]; c.sparsity != "" && !ok {
+		return fmt.Errorf("-sparsity %q: want proximal or da", c.sparsity)
+	}
+	if given["l1"] && c.sparsity == "" {
+		return errors.New("-l1 is the L1 strength of -sparsity: give -sparsity too")
+	}
 	// 0 is no rate: it asks for tuning.
 	return cmdflag.First(
 		cmdflag.Input("data", c.train),
@@ -124,6 +134,7 @@ func (c config) validate(given map[string]bool) error {
 		cmdflag.Int("rare", c.rare, 1, maxOccurrences),
 		cmdflag.Float("lr", c.lr, 0, maxRate),
 		cmdflag.Float("sgd-lr", c.sgdLR, 0, maxRate),
+		cmdflag.Float("l1", c.l1, 0, maxRate),
 		cmdflag.Output("csv", c.csv, ".csv"),
 		cmdflag.Output("png", c.png, ".png"),
 		cmdflag.Output("checkpoint", c.checkpoint, ".safetensors", ".json"),

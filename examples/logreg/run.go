@@ -19,6 +19,7 @@ type result struct {
 	diff, stdErr float64
 	verdict      string
 	comm         []group.RankReport // the ranks' traffic and state (see parallel.go)
+	proximal     *proximalResult    // with -sparsity
 }
 
 // outcome is one optimizer's part of a run.
@@ -90,6 +91,11 @@ func runIn(g *group.Group, c config) (*result, error) {
 	res.diff, res.stdErr = difference(adaModel, sgdModel, d.test)
 	res.verdict = verdict(res, len(d.test))
 	printResults(stdout, c, d, res)
+	if c.sparsity != "" {
+		if res.proximal, err = runProximal(c, d, ada, res, adaModel, stdout); err != nil {
+			return nil, err
+		}
+	}
 	printCost(stdout, cost, sgdTime)
 	par.printCommunication(stdout, cost.comm, d.features)
 	res.comm = cost.comm

@@ -31,6 +31,9 @@ type adagradRun struct {
 	progress      progress.Mode // "" for none
 	log           io.Writer     // where the progress goes
 	par           parallel      // the group, and how batches are cut
+	// options follow the rate's (another update rule, as the -proximal
+	// study's); weightOptions apply to the weights only.
+	options, weightOptions []optim.Option
 }
 
 // adagradResult is what a run gives back besides the model.
@@ -48,9 +51,9 @@ type adagradResult struct {
 func trainAdagrad(r adagradRun, samples []example, lr float64, h *history) (model, adagradResult, error) {
 	var res adagradResult
 	opt, err := sharded.New(r.par.group.Comm, r.dev, []optim.Param{
-		{Name: "w", Init: make([]float32, r.features)},
+		{Name: "w", Init: make([]float32, r.features), Options: r.weightOptions},
 		{Name: "b", Init: make([]float32, 1)},
-	}, optim.LR(lr), optim.Eps(1e-10))
+	}, append([]optim.Option{optim.LR(lr), optim.Eps(1e-10)}, r.options...)...)
 	if err != nil {
 		return model{}, res, err
 	}

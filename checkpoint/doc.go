@@ -9,7 +9,11 @@
 //	<name>           the parameter tensor, under the optimizer's name for it
 //	state.<i>.sum    the accumulator of parameter i (PyTorch's state['sum']);
 //	                 generally state.<i>.<key> for each state of the tensor's
-//	                 update rule (device.RuleSpec.State)
+//	                 update rule (device.RuleSpec.State), named as the rule's
+//	                 library names it: accumulator (TensorFlow, Keras),
+//	                 sum_of_squares (Optax), gradsq (GloVe),
+//	                 gradient_accumulator and gradient_squared_accumulator
+//	                 (Adagrad DA), g_sq and m (JAX)
 //	state.<i>.step   its step count, a float32 scalar as PyTorch keeps it
 //
 // with i the parameter's index in the order given to optim.New. The
@@ -18,7 +22,13 @@
 //	param_groups   PyTorch's param groups (JSON): one group per distinct set
 //	               of hyperparameters, in the order of their first tensor, so
 //	               that a model with one set loads into
-//	               torch.optim.Adagrad(params, **hyperparameters)
+//	               torch.optim.Adagrad(params, **hyperparameters); keys of
+//	               this library's own, left out at their defaults:
+//	               adagrad_go_rule (the rule's name, when not Adagrad),
+//	               adagrad_go_l1, adagrad_go_l2, adagrad_go_momentum,
+//	               adagrad_go_skip_non_finite. A state loads only into a
+//	               model whose tensors run the same rules (optim.LoadState
+//	               refuses another with device.ErrRule).
 //	names          the name of parameter i at index i (JSON)
 //	steps          exact int64 step counts (JSON)
 //	format         "adagrad-go/1"

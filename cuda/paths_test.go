@@ -183,6 +183,48 @@ func random(rng *rand.Rand, dt device.DType, n int, positive bool) any {
 	return s
 }
 
+// pathRules are the rules the path tests mix: every per-element rule of
+// the Adagrad family, Adagrad most often.
+var pathRules = []device.Rule{device.Adagrad, device.AdagradEpsInside, device.Adagrad, device.AdagradTF, device.AdagradNoEps,
+	device.Adagrad, device.AdagradOptax, device.AdagradGloVe, device.ProximalAdagrad, device.AdagradDA, device.AdagradJAX}
+
+// pathCoefs are the coefficients of rule r for range i at a step, by the
+// names the rules give them: the learning rate decays with the step, and
+// the weight decay, the sign and l1 vary with i (l1 0 and not: both
+// branches of the regularised rules).
+func pathCoefs(r device.Rule, i, step int, rows bool) [device.MaxCoefs]float64 {
+	spec, _ := r.Spec()
+	var c [device.MaxCoefs]float64
+	for k, cs := range spec.Coefs {
+		switch cs.Name {
+		case "lr":
+			c[k] = 0.01 * float64(1+i%4) / (1 + 0.1*float64(step)) // a decayed learning rate: the table changes per step
+		case "eps":
+			c[k] = 1e-8 * float64(1+i%3)
+		case "weight_decay":
+			if i%4 == 1 && !rows {
+				c[k] = 0.001
+			}
+		case "sign":
+			c[k] = 1
+			if i%5 == 4 {
+				c[k] = -1
+			}
+		case "l1":
+			c[k] = 0.01 * float64(i%2)
+		case "l2":
+			c[k] = 0.1
+		case "step":
+			c[k] = float64(step + 1)
+		case "momentum":
+			c[k] = 0.9
+		case "one_minus_momentum":
+			c[k] = 0.1
+		}
+	}
+	return c
+}
+
 // ranges cuts n elements into count ranges of mixed rules and
 // coefficients, some unaligned, with gaps, state at the same offsets.
 func ranges(rng *rand.Rand, n, count int, step int) []device.Range {
@@ -194,21 +236,9 @@ func ranges(rng *rand.Rand, n, count int, step int) []device.Range {
 		if i == count-1 {
 			size = n - at
 		}
-		rule := device.Adagrad
-		if i%3 == 2 {
-			rule = device.AdagradEpsInside
-		}
-		lr := 0.01 * float64(1+i%4) / (1 + 0.1*float64(step)) // a decayed learning rate: the table changes per step
-		wd := 0.0
-		if i%4 == 1 {
-			wd = 0.001
-		}
-		sign := 1.0
-		if i%5 == 4 {
-			sign = -1
-		}
-		rs = append(rs, device.Range{Off: at, Len: size, Rule: rule, Coef: [device.MaxCoefs]float64{lr, 1e-8 * float64(1+i%3), wd, sign},
-			StateOff: [device.MaxStates]int{at}})
+		rule := pathRules[(i+count)%len(pathRules)]
+		rs = append(rs, device.Range{Off: at, Len: size, Rule: rule, Coef: pathCoefs(rule, i, step, false),
+			StateOff: [device.MaxStates]int{at, at}})
 		at += size + rng.IntN(3) // gaps leave some elements untouched
 	}
 	return rs
@@ -227,6 +257,7 @@ func TestUpdatePathsMatchCPU(t *testing.T) {
 				n := 4099 + 37*count
 				param := p.alloc(k.param, n, random(rng, k.param, n, false))
 				sum := p.alloc(k.param, n, random(rng, k.param, n, true))
+				sum2 := p.alloc(k.param, n, random(rng, k.param, n, true))
 				grad := p.alloc(k.grad, n, nil)
 				for step := range 4 {
 					// Steps 1 and 2 keep the ranges (the cached table), the
@@ -234,7 +265,7 @@ func TestUpdatePathsMatchCPU(t *testing.T) {
 					rs := ranges(rand.New(rand.NewPCG(uint64(count), 0)), n, count, min(step, 1)+2*(step/3))
 					p.write(grad, 0, random(rng, k.grad, n, false))
 					u := func(x func(twin) device.Buffer) device.Update {
-						return device.Update{Param: x(param), Grad: x(grad), State: [device.MaxStates]device.Buffer{x(sum)}, Ranges: rs}
+						return device.Update{Param: x(param), Grad: x(grad), State: [device.MaxStates]device.Buffer{x(sum), x(sum2)}, Ranges: rs}
 					}
 					if err := p.gpu.Update(u(func(x twin) device.Buffer { return x.g })); err != nil {
 						t.Fatal(err)
@@ -245,6 +276,7 @@ func TestUpdatePathsMatchCPU(t *testing.T) {
 				}
 				p.same("param", param)
 				p.same("sum", sum)
+				p.same("second state", sum2)
 			})
 		}
 	}
@@ -255,7 +287,7 @@ func TestRowPathsMatchCPU(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	defer func(v int) { zeroCopyMax = v }(zeroCopyMax)
 	for _, dt := range []device.DType{device.Float32, device.Float64} {
-		for _, c := range []struct{ rows, width, touched, zeroCopy int }{
+		for ci, c := range []struct{ rows, width, touched, zeroCopy int }{
 			{1000, 1, 640, 64 << 10}, {1000, 3, 17, 64 << 10}, {1000, 3, 17, 0}, {4096, 64, 16, 64 << 10},
 			{4096, 64, 2000, 64 << 10}, {4096, 64, 2000, 1 << 30}, {50000, 1, 640, 0}, {300, 7, 299, 64 << 10},
 		} {
@@ -266,6 +298,7 @@ func TestRowPathsMatchCPU(t *testing.T) {
 				off := 4 + c.touched%2 // aligned (the vector path) or not
 				param := p.alloc(dt, n, random(rng, dt, n, false))
 				sum := p.alloc(dt, n, random(rng, dt, n, true))
+				sum2 := p.alloc(dt, n, random(rng, dt, n, true))
 				for step := range 3 {
 					rows := make([]int64, c.touched)
 					for i, r := range rng.Perm(c.rows)[:c.touched] {
@@ -273,17 +306,21 @@ func TestRowPathsMatchCPU(t *testing.T) {
 					}
 					slices.Sort(rows)
 					vals := random(rng, dt, len(rows)*c.width, false)
-					r := device.Range{Off: off, Len: c.rows * c.width, Width: c.width, Rule: device.Adagrad,
-						Coef: [device.MaxCoefs]float64{0.05 / float64(step+1), 1e-10, 0, 1}, StateOff: [device.MaxStates]int{off}}
-					if step == 2 {
-						r.Rule = device.AdagradEpsInside
+					// Adagrad first, then two rules of the family, a different
+					// pair for each table (the states stay: each rule reads
+					// what the one before left).
+					rule := device.Adagrad
+					if step > 0 {
+						rule = pathRules[(ci+3*step)%len(pathRules)]
 					}
+					r := device.Range{Off: off, Len: c.rows * c.width, Width: c.width, Rule: rule,
+						Coef: pathCoefs(rule, ci, step, true), StateOff: [device.MaxStates]int{off, off}}
 					for _, side := range []struct {
-						upd   device.Updater
-						param device.Buffer
-						sum   device.Buffer
-					}{{p.gpu, param.g, sum.g}, {p.cpu, param.c, sum.c}} {
-						u := device.RowUpdate{Param: side.param, State: [device.MaxStates]device.Buffer{side.sum}, Range: r,
+						upd        device.Updater
+						param      device.Buffer
+						sum, state device.Buffer
+					}{{p.gpu, param.g, sum.g, sum2.g}, {p.cpu, param.c, sum.c, sum2.c}} {
+						u := device.RowUpdate{Param: side.param, State: [device.MaxStates]device.Buffer{side.sum, side.state}, Range: r,
 							Rows: c.rows, Indices: rows, Values: vals}
 						if err := side.upd.UpdateRows(u); err != nil {
 							t.Fatal(err)
@@ -304,6 +341,7 @@ func TestRowPathsMatchCPU(t *testing.T) {
 				}
 				p.same("param", param)
 				p.same("sum", sum)
+				p.same("second state", sum2)
 				// A gather of every touched row, large enough for scratch
 				// when zeroCopyMax allows none.
 				all := make([]int64, c.rows)

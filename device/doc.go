@@ -2,8 +2,11 @@
 // hardware that runs it.
 //
 // A Backend owns typed buffers (float32 or float64) that live on one device
-// for as long as the caller keeps them, and runs one fused Adagrad update over
-// ranges of a parameter, a gradient and an accumulator buffer. The interface
+// for as long as the caller keeps them, and (as a device.Updater) runs one
+// fused update over ranges of a parameter, a gradient and state buffers,
+// each range by its rule: a member of the Adagrad family (Rule; rule.go
+// and rule_family.go state each rule's arithmetic, as its library
+// computes it). The interface
 // is kept small in the manner of database/sql/driver; anything a backend can
 // do beyond it is an optional capability found by type assertion (Freer,
 // Copier).

@@ -3,11 +3,11 @@
 // adagrad.cl for OpenCL and adagrad.cu for CUDA.
 //
 // The kernels implement the contract of device.Update exactly as the CPU
-// backend does: the accumulator and weight-decay terms are fused
-// multiply-adds (fma, rounded once), every other operation is rounded on
-// its own, and the compilers run without contraction (OpenCL FP_CONTRACT
-// OFF, CUDA --fmad=false) and with correctly rounded division and square
-// root.
+// backend does, for every rule of device.Rules: the fused multiply-adds a
+// rule states (fma, rounded once) and no other, every other operation
+// rounded on its own, rsqrt as 1/sqrt (two correctly rounded operations),
+// and the compilers run without contraction (OpenCL FP_CONTRACT OFF, CUDA
+// --fmad=false) and with correctly rounded division and square root.
 package kernels
 
 import "embed"

@@ -42,4 +42,17 @@
 //
 // The default Eps is 1e-8, as in the Adagrad write-ups this library follows;
 // PyTorch's default is 1e-10 (pass Eps(1e-10) to match it).
+//
+// The formula above is the default rule, device.Adagrad. Each tensor may
+// run another member of the Adagrad family, as another library computes
+// it (Hyper.Rule, UpdateRule): Keras 3's ε inside the root, TensorFlow's
+// ApplyAdagradV2 (Keras 2) and ApplyAdagrad (no ε), Optax's, GloVe's,
+// TensorFlow's proximal Adagrad and Adagrad dual averaging (with L1 and
+// L2), JAX's with momentum; see device/rule_family.go. The presets
+// (PyTorchDefaults, Keras2Defaults, Keras3Defaults, OptaxDefaults,
+// TF1Defaults, GloVeDefaults, TF1ProximalDefaults, TF1AdagradDADefaults,
+// JAXDefaults) set a library's rule and defaults in one option. Tensors of
+// different rules still step in one backend call per dtype. A
+// hyperparameter a tensor's rule does not read (Eps for a rule without ε,
+// L1 for Adagrad) must be 0: it is refused, not ignored.
 package optim

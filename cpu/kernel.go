@@ -41,10 +41,7 @@ func adagradDense[T float](p, g []T, st *states[T], c *coefs[T]) {
 	s := st[0][:len(p)]
 	g = g[:len(p)]
 	for i := range p {
-		gi := T(sign * g[i])
-		if wd != 0 {
-			gi = fma(wd, p[i], gi)
-		}
+		gi := grad(p[i], g[i], sign, wd)
 		si := fma(gi, gi, s[i])
 		s[i] = si
 		std := T(sqrt(si) + eps)

@@ -44,31 +44,24 @@ func max0TF[T float](x T) T {
 
 func abs[T float](x T) T { return T(math.Abs(float64(x))) }
 
-// adagradTF is device.AdagradTF: sum = sum + round(g·g),
-// p = p - round(lr·g)/(sqrt(sum)+eps).
-func adagradTF[T float](p, g []T, st *states[T], c *coefs[T]) {
-	lr, eps, wd, sign := c[device.CoefLR], c[device.CoefEps], c[device.CoefWeightDecay], c[device.CoefSign]
-	s := st[0][:len(p)]
-	g = g[:len(p)]
-	for i := range p {
-		gi := grad(p[i], g[i], sign, wd)
-		si := T(s[i] + T(gi*gi))
-		s[i] = si
-		p[i] = T(p[i] - T(T(lr*gi)/T(sqrt(si)+eps)))
-	}
-}
-
-// keras is device.AdagradEpsInside: sum = sum + round(g·g),
-// p = p - round(lr·g)/sqrt(sum+eps).
-func keras[T float](p, g []T, st *states[T], c *coefs[T]) {
-	lr, eps, wd, sign := c[device.CoefLR], c[device.CoefEps], c[device.CoefWeightDecay], c[device.CoefSign]
-	s := st[0][:len(p)]
-	g = g[:len(p)]
-	for i := range p {
-		gi := grad(p[i], g[i], sign, wd)
-		si := T(s[i] + T(gi*gi))
-		s[i] = si
-		p[i] = T(p[i] - T(T(lr*gi)/sqrt(T(si+eps))))
+// lrOverRoot is device.AdagradTF (inside false) and AdagradEpsInside
+// (inside true): sum = sum + round(g·g), then p = p - round(lr·g) /
+// (sqrt(sum)+eps), or / sqrt(sum+eps).
+func lrOverRoot[T float](inside bool) kernel[T] {
+	return func(p, g []T, st *states[T], c *coefs[T]) {
+		lr, eps, wd, sign := c[device.CoefLR], c[device.CoefEps], c[device.CoefWeightDecay], c[device.CoefSign]
+		s := st[0][:len(p)]
+		g = g[:len(p)]
+		for i := range p {
+			gi := grad(p[i], g[i], sign, wd)
+			si := T(s[i] + T(gi*gi))
+			s[i] = si
+			denom := T(sqrt(si) + eps)
+			if inside {
+				denom = sqrt(T(si + eps))
+			}
+			p[i] = T(p[i] - T(T(lr*gi)/denom))
+		}
 	}
 }
 
@@ -137,6 +130,14 @@ func proximal[T float](p, g []T, st *states[T], c *coefs[T]) {
 	}
 }
 
+// daAccumulate adds g to element i of AdagradDA's gradient accumulator ga
+// and its square, rounded, to the squared accumulator gg, and returns both.
+func daAccumulate[T float](ga, gg []T, i int, g T) (a, q T) {
+	a, q = T(ga[i]+g), T(gg[i]+T(g*g))
+	ga[i], gg[i] = a, q
+	return a, q
+}
+
 // daDense is device.AdagradDA's dense form.
 func daDense[T float](p, g []T, st *states[T], c *coefs[T]) {
 	lr, l1, l2, sign := c[device.CoefRegLR], c[device.CoefL1], c[device.CoefL2], c[device.CoefRegSign]
@@ -145,11 +146,7 @@ func daDense[T float](p, g []T, st *states[T], c *coefs[T]) {
 	ga, gg := st[0][:len(p)], st[1][:len(p)]
 	g = g[:len(p)]
 	for i := range p {
-		gi := T(sign * g[i])
-		a := T(ga[i] + gi)
-		ga[i] = a
-		q := T(gg[i] + T(gi*gi))
-		gg[i] = q
+		a, q := daAccumulate(ga, gg, i, T(sign*g[i]))
 		denom := T(l2Step + sqrt(q))
 		if l1 > 0 {
 			p[i] = T(T(T(-lr*sgnTF(a))*max0TF(T(abs(a)-l1Step))) / denom)
@@ -166,11 +163,7 @@ func daRows[T float](p, g []T, st *states[T], c *coefs[T]) {
 	ga, gg := st[0][:len(p)], st[1][:len(p)]
 	g = g[:len(p)]
 	for i := range p {
-		gi := T(sign * g[i])
-		a := T(ga[i] + gi)
-		ga[i] = a
-		q := T(gg[i] + T(gi*gi))
-		gg[i] = q
+		a, q := daAccumulate(ga, gg, i, T(sign*g[i]))
 		denom := T(l2 + T(sqrt(q)/stepLR))
 		if l1 > 0 {
 			p[i] = T(T(-sgnTF(a)*max0TF(T(T(abs(a)/step)-l1))) / denom)
@@ -207,7 +200,7 @@ func both(k32 kernel[float32], k64 kernel[float64]) ruleKernel {
 // withFamily adds the family's kernels to a table of rules.
 func withFamily(table map[device.Rule]ruleKernel) map[device.Rule]ruleKernel {
 	for r, k := range map[device.Rule]ruleKernel{
-		device.AdagradTF:       both(adagradTF[float32], adagradTF[float64]),
+		device.AdagradTF:       both(lrOverRoot[float32](false), lrOverRoot[float64](false)),
 		device.AdagradNoEps:    both(noEps[float32], noEps[float64]),
 		device.AdagradOptax:    both(optax[float32], optax[float64]),
 		device.AdagradGloVe:    both(glove[float32], glove[float64]),

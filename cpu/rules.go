@@ -20,7 +20,7 @@ type ruleKernel struct {
 var ruleKernels = withFamily(map[device.Rule]ruleKernel{
 	device.Adagrad: {dense32: adagradDense32Fast, rows32: adagradRows[float32],
 		dense64: adagradDense64Fast, rows64: adagradRows[float64]},
-	device.AdagradEpsInside: both(keras[float32], keras[float64]),
+	device.AdagradEpsInside: both(lrOverRoot[float32](true), lrOverRoot[float64](true)),
 })
 
 // Update runs every range of u on all cores and returns when it is done.

@@ -14,8 +14,8 @@ var familyScalar = map[device.Rule][2]struct {
 	k32 kernel[float32]
 	k64 kernel[float64]
 }{
-	device.AdagradEpsInside: {{keras[float32], keras[float64]}, {keras[float32], keras[float64]}},
-	device.AdagradTF:        {{adagradTF[float32], adagradTF[float64]}, {adagradTF[float32], adagradTF[float64]}},
+	device.AdagradEpsInside: {{lrOverRoot[float32](true), lrOverRoot[float64](true)}, {lrOverRoot[float32](true), lrOverRoot[float64](true)}},
+	device.AdagradTF:        {{lrOverRoot[float32](false), lrOverRoot[float64](false)}, {lrOverRoot[float32](false), lrOverRoot[float64](false)}},
 	device.AdagradNoEps:     {{noEps[float32], noEps[float64]}, {noEps[float32], noEps[float64]}},
 	device.AdagradOptax:     {{optax[float32], optax[float64]}, {optax[float32], optax[float64]}},
 	device.AdagradGloVe:     {{glove[float32], glove[float64]}, {glove[float32], glove[float64]}},

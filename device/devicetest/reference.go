@@ -42,7 +42,7 @@ var references = withFamily(map[device.Rule]ruleReference{
 		dense32: adagradDenseRef[float32], rows32: adagradRowsRef[float32],
 		dense64: adagradDenseRef[float64], rows64: adagradRowsRef[float64],
 	},
-	device.AdagradEpsInside: sameForms(kerasRef[float32], kerasRef[float64]),
+	device.AdagradEpsInside: sameForms(lrOverRootRef[float32](true), lrOverRootRef[float64](true)),
 })
 
 // hasReference reports whether rule r has a reference here.

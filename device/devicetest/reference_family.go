@@ -50,31 +50,25 @@ func gradient[T Float](p, grad, sign, wd T) T {
 	return g
 }
 
-// adagradTFRef is device.AdagradTF (TensorFlow's ApplyAdagradV2 CPU
-// functor: accum += grad.square(); var -= grad * lr() / (accum.sqrt() +
-// epsilon())), dense and row-sparse.
-func adagradTFRef[T Float](p, g []T, st [device.MaxStates][]T, c [device.MaxCoefs]T, _ int) {
-	lr, eps, wd, sign := c[device.CoefLR], c[device.CoefEps], c[device.CoefWeightDecay], c[device.CoefSign]
-	accum := st[0]
-	for i := range p {
-		gi := gradient(p[i], g[i], sign, wd)
-		accum[i] = T(accum[i] + T(gi*gi))
-		denom := T(sqrtT(accum[i]) + eps)
-		p[i] = T(p[i] - T(T(gi*lr)/denom))
-	}
-}
-
-// kerasRef is device.AdagradEpsInside (Keras 3's update_step:
-// assign_add(accumulator, square(gradient)); assign_sub(variable,
-// divide(multiply(lr, gradient), sqrt(add(accumulator, epsilon))))).
-func kerasRef[T Float](p, g []T, st [device.MaxStates][]T, c [device.MaxCoefs]T, _ int) {
-	lr, eps, wd, sign := c[device.CoefLR], c[device.CoefEps], c[device.CoefWeightDecay], c[device.CoefSign]
-	accum := st[0]
-	for i := range p {
-		gi := gradient(p[i], g[i], sign, wd)
-		accum[i] = T(accum[i] + T(gi*gi))
-		denom := sqrtT(T(accum[i] + eps))
-		p[i] = T(p[i] - T(T(lr*gi)/denom))
+// lrOverRootRef is device.AdagradTF (inside false: TensorFlow's
+// ApplyAdagradV2 CPU functor, accum += grad.square(); var -= grad * lr() /
+// (accum.sqrt() + epsilon())) and device.AdagradEpsInside (inside true:
+// Keras 3's update_step, assign_add(accumulator, square(gradient));
+// assign_sub(variable, divide(multiply(lr, gradient),
+// sqrt(add(accumulator, epsilon))))), dense and row-sparse.
+func lrOverRootRef[T Float](inside bool) refKernel[T] {
+	return func(p, g []T, st [device.MaxStates][]T, c [device.MaxCoefs]T, _ int) {
+		lr, eps, wd, sign := c[device.CoefLR], c[device.CoefEps], c[device.CoefWeightDecay], c[device.CoefSign]
+		accum := st[0]
+		for i := range p {
+			gi := gradient(p[i], g[i], sign, wd)
+			accum[i] = T(accum[i] + T(gi*gi))
+			if inside {
+				p[i] = T(p[i] - T(T(lr*gi)/sqrtT(T(accum[i]+eps))))
+			} else {
+				p[i] = T(p[i] - T(T(gi*lr)/T(sqrtT(accum[i])+eps)))
+			}
+		}
 	}
 }
 
@@ -209,7 +203,7 @@ func sameForms(k32 refKernel[float32], k64 refKernel[float64]) ruleReference {
 
 // familyReferences are the references of device/rule_family.go's rules.
 var familyReferences = map[device.Rule]ruleReference{
-	device.AdagradTF:       sameForms(adagradTFRef[float32], adagradTFRef[float64]),
+	device.AdagradTF:       sameForms(lrOverRootRef[float32](false), lrOverRootRef[float64](false)),
 	device.AdagradNoEps:    sameForms(noEpsRef[float32], noEpsRef[float64]),
 	device.AdagradOptax:    sameForms(optaxRef[float32], optaxRef[float64]),
 	device.AdagradGloVe:    sameForms(gloveRef[float32], gloveRef[float64]),

@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"bytes"
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -109,6 +110,21 @@ func TestFamilyCheckpoints(t *testing.T) {
 		if !reflect.DeepEqual(back, st) {
 			t.Errorf("%v: loaded state differs from the saved one", rule)
 		}
+		// In parts, and consolidated: the same state, the same file.
+		manifest := filepath.Join(dir, rule.String()+".json")
+		if err := SaveSharded(manifest, st, 2, nil); err != nil {
+			t.Fatalf("%v: SaveSharded: %v", rule, err)
+		}
+		if parts, _, err := LoadSharded(manifest); err != nil || !reflect.DeepEqual(parts, st) {
+			t.Errorf("%v: LoadSharded: %v, or a state that differs", rule, err)
+		}
+		whole := filepath.Join(dir, rule.String()+".whole.safetensors")
+		if err := Consolidate(manifest, whole); err != nil {
+			t.Fatalf("%v: Consolidate: %v", rule, err)
+		}
+		if a, b := readAll(t, whole), readAll(t, path); !bytes.Equal(a, b) {
+			t.Errorf("%v: the consolidated file differs from the one saved whole", rule)
+		}
 		// Resumed in a fresh model of the same rule, then trained on: the
 		// same bits as an uninterrupted run.
 		resumed := familyModel(t, rule, 0)
@@ -142,4 +158,13 @@ func TestFamilyCheckpoints(t *testing.T) {
 			}
 		}
 	}
+}
+
+func readAll(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -24,6 +24,17 @@ type Hyper struct {
 	// Rule is the update rule (device.Adagrad when zero). It is fixed when
 	// the optimizer is made: its state is laid out for it.
 	Rule device.Rule
+	// DecoupledWeightDecay applies WeightDecay to the weights directly,
+	// w ← (1 - lr·WeightDecay)·w - step, instead of adding it to the
+	// gradient (FBGEMM's weight_decay_mode 2). Only rules with a
+	// "decoupled" coefficient take it (device.AdagradRowwise).
+	DecoupledWeightDecay bool
+	// Seed seeds the stochastic rounding of half-precision parameters
+	// (Param.DType BFloat16 or Float16): each tensor's step draws its key
+	// from the seed, the tensor's name and its step count, so that a seed
+	// gives the same bits on every backend and after a resume. Ignored for
+	// float32 and float64 tensors.
+	Seed uint64
 }
 
 // DefaultHyper returns LR 0.01, Eps 1e-8, the Adagrad rule and everything
@@ -64,8 +75,24 @@ func (h Hyper) validateIn(dt device.DType) error {
 			return err
 		}
 	}
-	_, _, _, err := h.rule()
-	return err
+	_, spec, _, err := h.rule()
+	if err != nil {
+		return err
+	}
+	if h.DecoupledWeightDecay && !hasCoef(spec, "decoupled") {
+		return fmt.Errorf("%w: DecoupledWeightDecay: %v has no decoupled weight decay", device.ErrHyper, spec.Rule)
+	}
+	return nil
+}
+
+// hasCoef reports whether the rule has a coefficient of that name.
+func hasCoef(spec device.RuleSpec, name string) bool {
+	for _, c := range spec.Coefs {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // stepLR is the learning rate of step t (1-based), computed in float64 so
@@ -114,8 +141,19 @@ func Maximize(v bool) Option { return func(h *Hyper) { h.Maximize = v } }
 func SkipNonFinite(v bool) Option { return func(h *Hyper) { h.SkipNonFinite = v } }
 
 // UpdateRule chooses the update rule (see device.Rule), for example
-// device.AdagradEpsInside for ε inside the square root.
+// device.AdagradEpsInside for ε inside the square root,
+// device.AdagradRowwise for one accumulator per row of an embedding table,
+// device.Adagrad8Bit for an accumulator kept in 8 bits.
 func UpdateRule(r device.Rule) Option { return func(h *Hyper) { h.Rule = r } }
+
+// DecoupledWeightDecay applies WeightDecay to the weights directly instead
+// of adding it to the gradient, for rules that have the choice
+// (device.AdagradRowwise; FBGEMM's weight_decay_mode 2).
+func DecoupledWeightDecay(v bool) Option { return func(h *Hyper) { h.DecoupledWeightDecay = v } }
+
+// Seed seeds the stochastic rounding of half-precision parameters (see
+// Hyper.Seed; default 0).
+func Seed(v uint64) Option { return func(h *Hyper) { h.Seed = v } }
 
 // WithHyper replaces every hyperparameter at once.
 func WithHyper(x Hyper) Option { return func(h *Hyper) { *h = x } }

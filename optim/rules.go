@@ -21,6 +21,8 @@ type ruleDef struct {
 var ruleDefs = map[device.Rule]ruleDef{
 	device.Adagrad:          {coefs: adagradCoefs, initial: accumulatorStart},
 	device.AdagradEpsInside: {coefs: adagradCoefs, initial: accumulatorStart},
+	device.AdagradRowwise:   {coefs: rowwiseCoefs, initial: accumulatorStart},
+	device.Adagrad8Bit:      {coefs: adagradCoefs, initial: start8Bit},
 }
 
 // adagradCoefs: lr after decay, eps, weight decay, sign.
@@ -33,6 +35,25 @@ func adagradCoefs(h Hyper, t int64) [device.MaxCoefs]float64 {
 }
 
 func accumulatorStart(h Hyper, _ int) float64 { return h.InitialAccumulatorValue }
+
+// rowwiseCoefs: Adagrad's, and whether weight decay is decoupled.
+func rowwiseCoefs(h Hyper, t int64) [device.MaxCoefs]float64 {
+	c := adagradCoefs(h, t)
+	if h.DecoupledWeightDecay {
+		c[device.CoefDecoupled] = 1
+	}
+	return c
+}
+
+// start8Bit is an 8-bit accumulator starting at InitialAccumulatorValue:
+// every block's scale the value (state 0) and every code 255, the code of
+// 1 (state 1), which dequantize to the value exactly.
+func start8Bit(h Hyper, k int) float64 {
+	if k == 0 {
+		return h.InitialAccumulatorValue
+	}
+	return 255
+}
 
 // rule returns the tensor's rule (Adagrad when the hyperparameters name
 // none) and its definitions.

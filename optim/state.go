@@ -11,10 +11,13 @@ type State struct {
 	Tensors []TensorState
 }
 
-// TensorState is one tensor's part of a State: its parameters and the
-// state of its rule (Hyper.Rule), each a []float32 or []float64 of the
-// tensor's dtype. State[k] is the rule's state k (device.RuleSpec.State):
-// for Adagrad, State[0] is the accumulator, PyTorch's state['sum'].
+// TensorState is one tensor's part of a State: its parameters (a
+// []float32 or []float64 of the tensor's dtype, or []uint16 codes for a
+// half-precision tensor) and the state of its rule (Hyper.Rule). State[k]
+// is the rule's state k (device.RuleSpec.State), a slice of its dtype
+// (device.StateSpec.DTypeFor: the compute dtype, or []uint8 for 8-bit
+// codes) and length (per element, per row or per block): for Adagrad,
+// State[0] is the accumulator, PyTorch's state['sum'].
 type TensorState struct {
 	Name  string
 	Shape []int
@@ -45,12 +48,13 @@ func (a *Adagrad) State() (State, error) {
 			return State{}, fmt.Errorf("optim: reading %q: %w", t.name, err)
 		}
 		for k, ss := range t.spec.State {
-			s := filled(t.dt, t.stateLen(k), 0)
-			if err := a.dev.Read(s, t.arena.state[k], t.stateOff[k]); err != nil {
+			dt := ss.DTypeFor(t.dt)
+			s := filled(dt, t.stateLen(k), 0)
+			if err := a.dev.Read(s, t.arena.state[ss.Buffer()], t.stateOff[k]); err != nil {
 				return State{}, fmt.Errorf("optim: reading %s of %q: %w", ss.Name, t.name, err)
 			}
 			ts.State = append(ts.State, s)
-			bytes += int64(t.stateLen(k)) * int64(t.dt.Size())
+			bytes += int64(t.stateLen(k)) * int64(dt.Size())
 		}
 		st.Tensors[i] = ts
 	}
@@ -87,7 +91,7 @@ func (a *Adagrad) LoadState(st State) error {
 		if !slices.Equal(ts.Shape, t.shape) {
 			return fmt.Errorf("%w: tensor %q has shape %v, state %v", ErrShape, t.name, t.shape, ts.Shape)
 		}
-		if err := t.check(ts.Param); err != nil {
+		if err := checkSlice(ts.Param, t.dt, t.n, fmt.Sprintf("tensor %q", t.name)); err != nil {
 			return err
 		}
 		probe := *t
@@ -98,7 +102,8 @@ func (a *Adagrad) LoadState(st State) error {
 			return fmt.Errorf("%w: tensor %q's rule %v keeps %d states, the state has %d", ErrShape, t.name, t.rule, len(t.spec.State), len(ts.State))
 		}
 		for k, s := range ts.State {
-			if err := t.checkLen(s, t.stateLen(k)); err != nil {
+			ss := t.spec.State[k]
+			if err := checkSlice(s, ss.DTypeFor(t.dt), t.stateLen(k), fmt.Sprintf("the %s of tensor %q", ss.Name, t.name)); err != nil {
 				return err
 			}
 		}

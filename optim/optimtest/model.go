@@ -25,7 +25,10 @@ var modelHypers = []optim.Hyper{
 	{LR: 0.1, Eps: 1e-10, LRDecay: 0.05, WeightDecay: 0.01, InitialAccumulatorValue: 0.1},
 	{LR: 0.05, Eps: 0, Maximize: true, InitialAccumulatorValue: 0.5},
 	{LR: 0.3, Eps: 1e-6, WeightDecay: 0.5, Maximize: true, LRDecay: 1, Rule: device.AdagradEpsInside},
-	{LR: 0.01, Eps: 1e-3, LRDecay: 0.1, InitialAccumulatorValue: 0.2, Rule: device.AdagradEpsInside},
+	{LR: 0.01, Eps: 1e-3, LRDecay: 0.1, InitialAccumulatorValue: 0.2, Rule: device.AdagradEpsInside, Seed: 7},
+	{LR: 0.1, Eps: 1e-8, WeightDecay: 0.01, InitialAccumulatorValue: 0.1, Rule: device.AdagradRowwise, Seed: 1 << 40},
+	{LR: 0.05, Eps: 1e-10, WeightDecay: 0.1, DecoupledWeightDecay: true, Maximize: true, LRDecay: 0.05, Rule: device.AdagradRowwise},
+	{LR: 0.2, Eps: 1e-6, WeightDecay: 0.01, LRDecay: 0.1, InitialAccumulatorValue: 0.3, Rule: device.Adagrad8Bit, Seed: 3},
 }
 
 const modelSteps = 4
@@ -38,6 +41,16 @@ type model struct {
 	init  [][]float64
 	hyper []optim.Hyper
 	grads [][][]float64 // grads[step][tensor]; nil: no gradient that step
+	// gradDT is the half type gradients travel in (SetGradPrecision), 0
+	// for float32.
+	gradDT device.DType
+}
+
+// gradRounded reports whether tensor k's gradients travel in m.gradDT (or
+// any half type, when it is 0): float32 tensors take either half type,
+// half tensors only their own (optim.Adagrad.SetGradPrecision).
+func (m *model) gradRounded(k int) bool {
+	return !m.dts[k].Half() || m.gradDT == 0 || m.dts[k] == m.gradDT
 }
 
 // newModel makes a model of the rules dev runs. Tensor k is
@@ -101,7 +114,10 @@ func (m *model) names() []string {
 func (m *model) params() []optim.Param {
 	ps := make([]optim.Param, len(m.init))
 	for k, v := range m.init {
-		ps[k] = optim.Param{Name: m.name(k), Init: typed(m.dts[k], v), Options: []optim.Option{optim.WithHyper(m.hyper[k])}}
+		ps[k] = optim.Param{Name: m.name(k), Init: typed(m.dts[k].Compute(), v), Options: []optim.Option{optim.WithHyper(m.hyper[k])}}
+		if m.dts[k].Half() {
+			ps[k].DType = m.dts[k]
+		}
 	}
 	return ps
 }
@@ -113,7 +129,7 @@ func (m *model) runSteps(opt *optim.Adagrad, from, to int) error {
 			if g == nil {
 				continue
 			}
-			if err := opt.SetGrad(m.name(k), typed(m.dts[k], g)); err != nil {
+			if err := opt.SetGrad(m.name(k), typed(m.dts[k].Compute(), g)); err != nil {
 				return fmt.Errorf("step %d: SetGrad(%s): %w", step, m.name(k), err)
 			}
 		}
@@ -175,13 +191,14 @@ func (m *model) reference(round func(float64) float64) (*result, error) {
 	refs := make([]*refTensor, len(m.init))
 	for k, v := range m.init {
 		refs[k] = newRefTensor(m.dts[k], v, nil, m.hyper[k])
+		refs[k].name = m.name(k)
 	}
 	for step := range modelSteps {
 		for k, g := range m.grads[step] {
 			if g == nil {
 				continue
 			}
-			if round != nil && m.dts[k] == device.Float32 {
+			if round != nil && m.dts[k].Compute() == device.Float32 && m.gradRounded(k) {
 				r := make([]float64, len(g))
 				for i, x := range g {
 					r[i] = round(x)
@@ -220,6 +237,40 @@ func testHalfGrads(t *testing.T, open devicetest.Opener) {
 			m := newModel(dev, realDTypes(dev), 9)
 			setup := func(opt *optim.Adagrad) error { return opt.SetGradPrecision(dt) }
 			round := func(x float64) float64 { return float64(devicetest.HalfValue(dt, devicetest.HalfBits(dt, float32(x)))) }
+			holdTo(t, dev, func(dev device.Backend) (*result, error) { return m.run(dev, setup) }, func() (*result, error) { return m.reference(round) })
+		})
+	}
+}
+
+// testHalfParams runs the model with half-precision parameters (bfloat16
+// and float16 tensors beside float32 ones, every rule, stochastic
+// rounding under several seeds) bitwise against the references and, for a
+// backend other than the CPU, the CPU backend; then with gradients sent in
+// each tensor's half type.
+func testHalfParams(t *testing.T, open devicetest.Opener) {
+	dev := devicetest.MustOpen(t, open)
+	var dts []device.DType
+	for _, dt := range []device.DType{device.BFloat16, device.Float16, device.Float32} {
+		if dev.Capabilities().HasDType(dt) && dev.Capabilities().Supports(device.Adagrad, dt, false) {
+			dts = append(dts, dt)
+		}
+	}
+	if len(dts) < 2 {
+		t.Skipf("%v runs no half-precision parameters", dev)
+	}
+	m := newModel(dev, dts, 11)
+	holdTo(t, dev, func(dev device.Backend) (*result, error) { return m.run(dev, nil) }, func() (*result, error) { return m.reference(nil) })
+	for _, gdt := range []device.DType{device.BFloat16, device.Float16} {
+		t.Run(gdt.String()+"-grads", func(t *testing.T) {
+			if !dev.Capabilities().HasDType(gdt) {
+				t.Skipf("%v takes no %v gradients", dev, gdt)
+			}
+			m.gradDT = gdt
+			defer func() { m.gradDT = 0 }()
+			setup := func(opt *optim.Adagrad) error { return opt.SetGradPrecision(gdt) }
+			round := func(x float64) float64 {
+				return float64(devicetest.HalfValue(gdt, devicetest.HalfBits(gdt, float32(x))))
+			}
 			holdTo(t, dev, func(dev device.Backend) (*result, error) { return m.run(dev, setup) }, func() (*result, error) { return m.reference(round) })
 		})
 	}

@@ -41,6 +41,8 @@ func newSparseModel(dev device.Backend, dt device.DType, seed uint64) *sparseMod
 		{LR: 0.1, Eps: 1e-8, LRDecay: 0.01, Maximize: true},
 		{LR: 0.01, Eps: 0, InitialAccumulatorValue: 0.5},
 		{LR: 0.2, Eps: 1e-6, LRDecay: 0.1, InitialAccumulatorValue: 0.3, Rule: device.AdagradEpsInside},
+		{LR: 0.1, Eps: 1e-8, WeightDecay: 0.01, InitialAccumulatorValue: 0.1, Rule: device.AdagradRowwise},
+		{LR: 0.05, Eps: 1e-10, WeightDecay: 0.1, DecoupledWeightDecay: true, Rule: device.AdagradRowwise},
 	}
 	for k, shape := range sparseShapes {
 		n := 1
@@ -132,6 +134,7 @@ func (m *sparseModel) reference() (*result, error) {
 	names := make([]string, len(m.init))
 	for k, v := range m.init {
 		refs[k], names[k] = newRefTensor(m.dt, v, sparseShapes[k], m.hyper[k]), m.name(k)
+		refs[k].name = names[k]
 		for s, row := range m.steps {
 			var err error
 			switch g := row[k]; {

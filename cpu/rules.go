@@ -32,4 +32,3 @@ var ruleKernels = map[device.Rule]ruleKernel{
 		dense64: adagradRowwise[float64], rows64: adagradRowwise[float64]},
 	device.Adagrad8Bit: {coded32: adagrad8Bit[float32], coded64: adagrad8Bit[float64]},
 }
-

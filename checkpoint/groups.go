@@ -24,6 +24,10 @@ type torchGroup struct {
 	// they are the defaults so that PyTorch's files need no key of ours.
 	SkipNonFinite bool   `json:"adagrad_go_skip_non_finite,omitempty"`
 	Rule          string `json:"adagrad_go_rule,omitempty"` // "" for Adagrad
+	// DecoupledWeightDecay and Seed: optim.Hyper's (the seed as a decimal
+	// string, exact in any JSON reader).
+	DecoupledWeightDecay bool   `json:"adagrad_go_decoupled_weight_decay,omitempty"`
+	Seed                 uint64 `json:"adagrad_go_seed,omitempty,string"`
 }
 
 // normalRule returns h with its rule made explicit (the zero Rule is
@@ -54,7 +58,7 @@ func paramGroups(hypers []optim.Hyper) []torchGroup {
 			}
 			groups = append(groups, torchGroup{LR: h.LR, LRDecay: h.LRDecay, WeightDecay: h.WeightDecay,
 				InitialAccumulatorValue: h.InitialAccumulatorValue, Eps: h.Eps, Maximize: h.Maximize,
-				SkipNonFinite: h.SkipNonFinite, Rule: rule})
+				SkipNonFinite: h.SkipNonFinite, Rule: rule, DecoupledWeightDecay: h.DecoupledWeightDecay, Seed: h.Seed})
 		}
 		groups[g].Params = append(groups[g].Params, i)
 	}
@@ -73,7 +77,7 @@ func (g torchGroup) hyper() (optim.Hyper, error) {
 	}
 	h := optim.Hyper{LR: g.LR, Eps: g.Eps, LRDecay: g.LRDecay, WeightDecay: g.WeightDecay,
 		InitialAccumulatorValue: g.InitialAccumulatorValue, Maximize: g.Maximize,
-		SkipNonFinite: g.SkipNonFinite, Rule: rule}
+		SkipNonFinite: g.SkipNonFinite, Rule: rule, DecoupledWeightDecay: g.DecoupledWeightDecay, Seed: g.Seed}
 	if err := h.Validate(); err != nil {
 		return optim.Hyper{}, err
 	}

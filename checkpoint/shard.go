@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/adagrad-go/adagrad/device"
 	"github.com/adagrad-go/adagrad/optim"
 )
 
@@ -23,8 +24,11 @@ type Part struct {
 
 // PartTensor is one tensor's share in a Part.
 type PartTensor struct {
-	Name   string
-	Shape  []int // the whole tensor's shape
+	Name  string
+	Shape []int // the whole tensor's shape
+	// DType is the parameters' dtype where Param does not say it (half
+	// codes), as optim.TensorState has it.
+	DType  device.DType
 	Hyper  optim.Hyper
 	Step   int64
 	Lo, Hi int   // the elements held, of the whole tensor
@@ -32,11 +36,16 @@ type PartTensor struct {
 	State  []any // the rule's states (see optim.TensorState), each Hi-Lo elements
 }
 
+// paramDType is the dtype of t's parameters.
+func (t PartTensor) paramDType() device.DType {
+	return optim.TensorState{DType: t.DType, Param: t.Param}.ParamDType()
+}
+
 // Layout returns the tensors of the whole model as a manifest lists them.
 func (p Part) Layout() []ManifestTensor {
 	out := make([]ManifestTensor, len(p.Tensors))
 	for i, t := range p.Tensors {
-		out[i] = ManifestTensor{Name: t.Name, DType: dtypeName(t.Param), Shape: slices.Clone(t.Shape)}
+		out[i] = ManifestTensor{Name: t.Name, DType: dtypeNameOf(t.paramDType()), Shape: slices.Clone(t.Shape)}
 	}
 	return out
 }
@@ -46,7 +55,8 @@ func (p Part) Layout() []ManifestTensor {
 func (p Part) records() []record {
 	recs := make([]record, len(p.Tensors))
 	for i, t := range p.Tensors {
-		recs[i] = record{name: t.Name, shape: []int{t.Hi - t.Lo}, hyper: t.Hyper, step: t.Step, param: t.Param, state: t.State}
+		recs[i] = record{name: t.Name, dt: t.paramDType(), shape: []int{t.Hi - t.Lo}, hyper: t.Hyper, step: t.Step,
+			param: t.Param, state: t.State, flat: true}
 	}
 	return recs
 }
@@ -85,7 +95,9 @@ func (p Part) check() error {
 // [r·len/n, (r+1)·len/n) of every tensor (rounded down), so that each
 // rank owns a contiguous slice of each tensor and the parts differ in size
 // by at most one element per tensor. The parts are views of st's slices:
-// nothing is copied.
+// nothing is copied. A tensor whose rule keeps state per row or per block
+// (device.AdagradRowwise, device.Adagrad8Bit) cannot be cut into element
+// ranges: Split refuses it, and such a state is saved whole (Save).
 func Split(st optim.State, n int) ([]Part, error) {
 	if n < 1 {
 		return nil, fail("%d parts", n)
@@ -93,6 +105,8 @@ func Split(st optim.State, n int) ([]Part, error) {
 	recs := wholeRecords(st)
 	seen := make(map[string]bool, len(recs))
 	for _, r := range recs {
+		r.flat = true // refuses per-row and per-block state
+		r.shape = []int{length(r.param)}
 		if _, err := r.spec(); err != nil {
 			return nil, err
 		}
@@ -107,7 +121,7 @@ func Split(st optim.State, n int) ([]Part, error) {
 		for i, ts := range st.Tensors {
 			l := int64(length(ts.Param))
 			lo, hi := int(int64(p)*l/int64(n)), int(int64(p+1)*l/int64(n))
-			pt := PartTensor{Name: ts.Name, Shape: slices.Clone(ts.Shape), Hyper: ts.Hyper, Step: ts.Step, Lo: lo, Hi: hi,
+			pt := PartTensor{Name: ts.Name, Shape: slices.Clone(ts.Shape), DType: ts.DType, Hyper: ts.Hyper, Step: ts.Step, Lo: lo, Hi: hi,
 				Param: sub(ts.Param, lo, hi)}
 			for _, s := range ts.State {
 				pt.State = append(pt.State, sub(s, lo, hi))
@@ -118,10 +132,15 @@ func Split(st optim.State, n int) ([]Part, error) {
 	return parts, nil
 }
 
-// sub returns s[lo:hi] of a []float32 or []float64, its capacity cut to its
+// sub returns s[lo:hi] of a tensor's host slice, its capacity cut to its
 // length.
 func sub(s any, lo, hi int) any {
-	if v, ok := s.([]float64); ok {
+	switch v := s.(type) {
+	case []float64:
+		return v[lo:hi:hi]
+	case []uint16:
+		return v[lo:hi:hi]
+	case []uint8:
 		return v[lo:hi:hi]
 	}
 	return s.([]float32)[lo:hi:hi]
@@ -167,7 +186,7 @@ func Join(parts []Part) (optim.State, error) {
 		if err := tile(first.Name, ranges, n); err != nil {
 			return optim.State{}, err
 		}
-		ts := optim.TensorState{Name: first.Name, Shape: slices.Clone(first.Shape), Hyper: first.Hyper, Step: first.Step,
+		ts := optim.TensorState{Name: first.Name, Shape: slices.Clone(first.Shape), DType: first.DType, Hyper: first.Hyper, Step: first.Step,
 			Param: allocLike(first.Param, int(n))}
 		for _, s := range first.State {
 			ts.State = append(ts.State, allocLike(s, int(n)))
@@ -189,8 +208,8 @@ func sameTensor(a, b PartTensor) error {
 	switch {
 	case a.Name != b.Name:
 		return fmt.Errorf("tensor %q where another part has %q", b.Name, a.Name)
-	case !slices.Equal(a.Shape, b.Shape) || dtypeName(a.Param) != dtypeName(b.Param):
-		return fmt.Errorf("tensor %q is %s %v, in another part %s %v", a.Name, dtypeName(b.Param), b.Shape, dtypeName(a.Param), a.Shape)
+	case !slices.Equal(a.Shape, b.Shape) || a.paramDType() != b.paramDType():
+		return fmt.Errorf("tensor %q is %v %v, in another part %v %v", a.Name, b.paramDType(), b.Shape, a.paramDType(), a.Shape)
 	case normalRule(a.Hyper) != normalRule(b.Hyper) || a.Step != b.Step:
 		return fmt.Errorf("tensor %q has other hyperparameters or step than in another part", a.Name)
 	}
@@ -221,8 +240,13 @@ func tile(name string, ranges [][2]int64, n int64) error {
 
 // allocLike returns a zeroed slice of s's type and n elements.
 func allocLike(s any, n int) any {
-	if _, ok := s.([]float64); ok {
+	switch s.(type) {
+	case []float64:
 		return make([]float64, n)
+	case []uint16:
+		return make([]uint16, n)
+	case []uint8:
+		return make([]uint8, n)
 	}
 	return make([]float32, n)
 }
@@ -234,6 +258,10 @@ func copyInto(dst any, at int, src any) {
 		copy(d[at:], src.([]float32))
 	case []float64:
 		copy(d[at:], src.([]float64))
+	case []uint16:
+		copy(d[at:], src.([]uint16))
+	case []uint8:
+		copy(d[at:], src.([]uint8))
 	}
 }
 

@@ -44,6 +44,8 @@ type importGroup struct {
 	ParamNames              []string `json:"param_names"` // PyTorch ≥ 2.6, named parameters
 	SkipNonFinite           bool     `json:"adagrad_go_skip_non_finite"`
 	Rule                    string   `json:"adagrad_go_rule"`
+	DecoupledWeightDecay    bool     `json:"adagrad_go_decoupled_weight_decay"`
+	Seed                    uint64   `json:"adagrad_go_seed,string"`
 }
 
 // torchGroups parses the param groups and returns them as this package's,
@@ -72,7 +74,8 @@ func torchGroups(js string) ([]torchGroup, []string, error) {
 		}
 		groups[gi] = torchGroup{LR: *g.LR, LRDecay: *g.LRDecay, WeightDecay: *g.WeightDecay,
 			InitialAccumulatorValue: *g.InitialAccumulatorValue, Eps: *g.Eps, Maximize: g.Maximize,
-			Params: g.Params, SkipNonFinite: g.SkipNonFinite, Rule: g.Rule}
+			Params: g.Params, SkipNonFinite: g.SkipNonFinite, Rule: g.Rule,
+			DecoupledWeightDecay: g.DecoupledWeightDecay, Seed: g.Seed}
 		if len(g.ParamNames) != len(g.Params) {
 			named = false
 			continue

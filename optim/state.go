@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/adagrad-go/adagrad/device"
 )
 
 // State is everything needed to resume an optimizer bit for bit.
@@ -21,10 +23,27 @@ type State struct {
 type TensorState struct {
 	Name  string
 	Shape []int
+	// DType is the parameters' dtype where their slice does not say it:
+	// device.BFloat16 or device.Float16 for []uint16 codes; 0 for float32
+	// and float64 parameters.
+	DType device.DType
 	Hyper Hyper
 	Step  int64
 	Param any
 	State []any
+}
+
+// ParamDType is the dtype of ts's parameters: DType, or the type of the
+// Param slice; 0 when neither says one.
+func (ts TensorState) ParamDType() device.DType {
+	if ts.DType != 0 {
+		return ts.DType
+	}
+	dt, _, err := device.DTypeOf(ts.Param)
+	if err != nil {
+		return 0
+	}
+	return dt
 }
 
 // State reads every tensor's parameters and accumulator back from the
@@ -44,6 +63,9 @@ func (a *Adagrad) State() (State, error) {
 		bytes += int64(t.n) * int64(t.dt.Size())
 		ts := TensorState{Name: t.name, Shape: slices.Clone(t.shape), Hyper: t.hyper, Step: t.step,
 			Param: filled(t.dt, t.n, 0)}
+		if t.dt.Half() {
+			ts.DType = t.dt
+		}
 		if err := a.dev.Read(ts.Param, t.arena.param, t.off); err != nil {
 			return State{}, fmt.Errorf("optim: reading %q: %w", t.name, err)
 		}
@@ -90,6 +112,9 @@ func (a *Adagrad) LoadState(st State) error {
 		seen[ts.Name] = true
 		if !slices.Equal(ts.Shape, t.shape) {
 			return fmt.Errorf("%w: tensor %q has shape %v, state %v", ErrShape, t.name, t.shape, ts.Shape)
+		}
+		if dt := ts.ParamDType(); dt != t.dt {
+			return fmt.Errorf("%w: tensor %q is %v, the state's %v", device.ErrDType, t.name, t.dt, dt)
 		}
 		if err := checkSlice(ts.Param, t.dt, t.n, fmt.Sprintf("tensor %q", t.name)); err != nil {
 			return err

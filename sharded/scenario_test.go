@@ -43,6 +43,9 @@ func scenarios() []scenario {
 		{name: "Maximize", steps: 5, opts: []optim.Option{optim.LR(0.2), optim.Maximize(true)}},
 		{name: "WeightDecay", steps: 5, denseOpts: []optim.Option{optim.WeightDecay(0.05)}, sparseOpts: []optim.Option{optim.LR(0.3)}},
 		{name: "EpsInside", steps: 5, opts: []optim.Option{optim.UpdateRule(device.AdagradEpsInside), optim.Eps(1e-4)}},
+		{name: "Rowwise", steps: 5, opts: []optim.Option{optim.UpdateRule(device.AdagradRowwise), optim.LR(0.3)},
+			denseOpts:  []optim.Option{optim.WeightDecay(0.05), optim.DecoupledWeightDecay(true)},
+			sparseOpts: []optim.Option{optim.WeightDecay(0.01)}},
 		{name: "SkipNonFinite", steps: 6, nonFinite: 3, opts: []optim.Option{optim.SkipNonFinite(true), optim.LR(0.05)}},
 	}
 }

@@ -388,7 +388,7 @@ func (m *Manifest) allocate(f *file, total int64) (optim.State, error) {
 	var need int64
 	for i, t := range f.tensors {
 		n, _ := elements(m.Tensors[i].Shape, math.MaxInt) // checked
-		w := int64(t.dt.Size()) // parts hold per-element state only
+		w := int64(t.dt.Size())                           // parts hold per-element state only
 		for _, dt := range t.stateDT {
 			w += int64(dt.Size())
 		}
@@ -412,5 +412,3 @@ func (m *Manifest) allocate(f *file, total int64) (optim.State, error) {
 	}
 	return st, nil
 }
-
-

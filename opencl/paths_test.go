@@ -73,6 +73,9 @@ func TestTablesFollowRanges(t *testing.T) {
 	b := openFirst(t)
 	ref := cpu.New()
 	for _, dt := range b.caps.Rules[0].DTypes {
+		if !dt.Real() {
+			continue // half parameters: the conformance suite's
+		}
 		const n = 1000
 		type side struct {
 			dev     device.Backend

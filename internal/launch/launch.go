@@ -47,10 +47,28 @@ func RangeUnits(r device.Range) int {
 //	2 length
 //	3 row width; for ByBlock rules the block length
 //	4 rule | work<<32 (device.Work)
-//	5 state 0 offset
-//	6 state 1 offset
+//	5 state 0 offset (NoState when the rule keeps none)
+//	6 state 1 offset (likewise)
 //	7 stochastic-rounding key (device.Range.Key)
 const MetaWords = 8
+
+// NoState is the offset of a state the range's rule does not keep, in a
+// table's meta and in the row kernels' arguments: kernels neither read nor
+// write it.
+const NoState = ^uint64(0)
+
+// StateOffsets are r's state offsets as kernels take them: NoState for a
+// state the rule does not keep.
+func StateOffsets(r device.Range) (offs [device.MaxStates]uint64) {
+	spec, _ := r.Rule.Spec()
+	for k := range offs {
+		offs[k] = NoState
+		if k < len(spec.State) {
+			offs[k] = uint64(r.StateOff[k])
+		}
+	}
+	return offs
+}
 
 // Table encodes ranges for the dense kernels: meta holds MetaWords
 // little-endian uint64 per range; coef holds device.MaxCoefs values of the
@@ -66,8 +84,9 @@ func Table(dt device.DType, ranges []device.Range) (meta, coef []byte, units int
 		if spec.Work == device.ByBlock {
 			width = uint64(spec.Block)
 		}
+		st := StateOffsets(r)
 		words := [MetaWords]uint64{uint64(units), uint64(r.Off), uint64(r.Len), width,
-			uint64(r.Rule) | uint64(spec.Work)<<32, uint64(r.StateOff[0]), uint64(r.StateOff[1]), r.Key}
+			uint64(r.Rule) | uint64(spec.Work)<<32, st[0], st[1], r.Key}
 		for _, w := range words {
 			meta = binary.LittleEndian.AppendUint64(meta, w)
 		}
@@ -128,6 +147,20 @@ func RowBytes(indices []int64) []byte {
 		return unsafe.Slice((*byte)(unsafe.Pointer(&indices[0])), 8*len(indices))
 	}
 	return Rows(indices)
+}
+
+// Tables8Bit is device.Adagrad8Bit's tables as kernels read them: the 256
+// float32 bits of device.Code8Bit, then the 255 of
+// device.Thresholds8Bit, little-endian.
+func Tables8Bit() []byte {
+	b := make([]byte, 0, 4*(256+255))
+	for _, v := range device.Code8Bit {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	}
+	for _, v := range device.Thresholds8Bit() {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	}
+	return b
 }
 
 // littleEndian: the host stores integers least significant byte first.

@@ -17,14 +17,14 @@ import (
 
 // Backend runs Adagrad on one OpenCL device. Make it with Open.
 type Backend struct {
-	mu     sync.Mutex
-	track  device.Tracker
-	caps   device.Capabilities
-	info   deviceInfo
-	dev    *cl.Device
-	ctx    *cl.Context
-	queue  *cl.CommandQueue
-	progs  []*cl.Program
+	mu    sync.Mutex
+	track device.Tracker
+	caps  device.Capabilities
+	info  deviceInfo
+	dev   *cl.Device
+	ctx   *cl.Context
+	queue *cl.CommandQueue
+	progs []*cl.Program
 	// programs holds the kernels built for each pair of parameter and
 	// gradient dtypes (see program).
 	programs map[dtypes]*program

@@ -130,7 +130,7 @@ if want devices; then
 	step devices 20 "$bin/bench" -list -require "$require"
 fi
 if want nvrtc; then
-	step nvrtc 45 bash "$here/run.sh" --gotest "$bin/nvrtc.test" -test.v -test.timeout 40s
+	step nvrtc 75 bash "$here/run.sh" --gotest "$bin/nvrtc.test" -test.v -test.timeout 70s
 fi
 if want cuda-tests; then
 	step cuda-tests 90 bash "$here/run.sh" --gotest "$bin/cuda.test" -test.v -test.timeout 85s

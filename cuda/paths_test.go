@@ -17,6 +17,7 @@ import (
 	"github.com/adagrad-go/adagrad/cpu"
 	"github.com/adagrad-go/adagrad/device"
 	"github.com/adagrad-go/adagrad/internal/half"
+	"github.com/adagrad-go/adagrad/internal/pathcheck"
 )
 
 // These tests drive each of the backend's internal paths (range tables by
@@ -245,6 +246,36 @@ func TestUpdatePathsMatchCPU(t *testing.T) {
 				}
 				p.same("param", param)
 				p.same("sum", sum)
+			})
+		}
+	}
+}
+
+// TestFamilyPathsMatchCPU drives the rules of every state layout (row and
+// block units beside element ones, in one launch) on every parameter and
+// gradient dtype, with range tables by value and in device memory, that
+// change and stay, and row-sparse steps of a thread per row through mapped
+// staging memory and through device scratch, against the CPU backend.
+func TestFamilyPathsMatchCPU(t *testing.T) {
+	p := newPair(t)
+	defer func(v int) { zeroCopyMax = v }(zeroCopyMax)
+	for _, k := range [][2]device.DType{{device.Float32, device.Float32}, {device.Float64, device.Float64},
+		{device.Float32, device.BFloat16}, {device.Float32, device.Float16}, {device.BFloat16, device.Float32},
+		{device.BFloat16, device.BFloat16}, {device.Float16, device.Float32}, {device.Float16, device.Float16}} {
+		// 1 to 16 ranges: by value; 17 and 40: in device memory.
+		for _, count := range []int{1, 5, inlineRanges, inlineRanges + 1, 40} {
+			t.Run(fmt.Sprintf("%v-params-%v-grads/ranges=%d", k[0], k[1], count), func(t *testing.T) {
+				pathcheck.Family(t, p.gpu, p.cpu, k[0], k[1], count)
+			})
+		}
+		if k[1] != k[0].Compute() {
+			continue
+		}
+		for _, zc := range []int{64 << 10, 0} {
+			zeroCopyMax = zc
+			t.Run(fmt.Sprintf("%v-rows/zero-copy=%d", k[0], zc), func(t *testing.T) {
+				pathcheck.FamilyRows(t, p.gpu, p.cpu, k[0], 300, 9, 120)
+				pathcheck.FamilyRows(t, p.gpu, p.cpu, k[0], 4096, 64, 2000)
 			})
 		}
 	}

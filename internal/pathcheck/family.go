@@ -1,0 +1,275 @@
+// Package pathcheck drives a GPU backend's internal paths with the update
+// rules of every state layout and every parameter dtype, and holds every
+// result bitwise to the CPU backend's: the backends' own path tests
+// (cuda/paths_test.go, opencl/paths_test.go) call it, with the numbers of
+// ranges and the transfer sizes that select their paths.
+package pathcheck
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/internal/half"
+)
+
+// Ranges cuts n elements into count ranges of every rule (element-wise,
+// row-wise with rows of width 7, 8-bit in blocks), with gaps; each range's
+// states start at its own offset in the state buffers (a per-row or
+// per-block state needs less than its range's elements). The learning rate
+// decays with step, so that the table changes.
+func Ranges(rng *rand.Rand, n, count, step int) []device.Range {
+	var rs []device.Range
+	at := 0
+	base := (n - 2*count) / count
+	rules := []device.Rule{device.Adagrad, device.AdagradRowwise, device.Adagrad8Bit, device.AdagradEpsInside}
+	for i := range count {
+		size := max(1, base-rng.IntN(5))
+		if i == count-1 {
+			size = n - at
+		}
+		r := device.Range{Off: at, Rule: rules[i%len(rules)], Width: 7, Key: uint64(1000*step + i + 1)}
+		if r.Rule == device.AdagradRowwise {
+			size -= size % 7
+		}
+		r.Len = size
+		lr := 0.01 * float64(1+i%4) / (1 + 0.1*float64(step))
+		wd := 0.0
+		if i%4 == 1 {
+			wd = 0.001
+		}
+		sign := 1.0
+		if i%5 == 4 {
+			sign = -1
+		}
+		r.Coef = [device.MaxCoefs]float64{lr, 1e-8 * float64(1+i%3), wd, sign}
+		if r.Rule == device.AdagradRowwise {
+			r.Coef[device.CoefDecoupled] = float64(i / 4 % 2)
+		}
+		spec, _ := r.Rule.Spec()
+		for k := range spec.State {
+			r.StateOff[k] = at
+		}
+		rs = append(rs, r)
+		at += size + rng.IntN(3) // gaps leave some elements untouched
+	}
+	return rs
+}
+
+// Values returns n random values of dt as a host slice (half codes for the
+// half types), magnitudes for accumulators.
+func Values(rng *rand.Rand, dt device.DType, n int, magnitude bool) any {
+	v := func() float64 {
+		x := rng.NormFloat64()
+		if magnitude {
+			x = math.Abs(x)
+		}
+		return x
+	}
+	switch dt {
+	case device.Float64:
+		s := make([]float64, n)
+		for i := range s {
+			s[i] = v()
+		}
+		return s
+	case device.BFloat16, device.Float16:
+		s := make([]uint16, n)
+		for i := range s {
+			if dt == device.BFloat16 {
+				s[i] = half.FromFloat32BF16(float32(v()))
+			} else {
+				s[i] = half.FromFloat32F16(float32(v()))
+			}
+		}
+		return s
+	case device.Uint8:
+		s := make([]uint8, n)
+		for i := range s {
+			s[i] = uint8(rng.IntN(256))
+		}
+		return s
+	}
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(v())
+	}
+	return s
+}
+
+// Twin is one buffer on the backend under test and on the reference.
+type Twin struct{ Dev, Ref device.Buffer }
+
+// Pair is the backend under test and the CPU reference, with the buffers
+// made through it.
+type Pair struct {
+	T        testing.TB
+	Dev, Ref device.Backend
+}
+
+// Alloc makes a twin of n elements of dt, written with init (nil: zeros).
+func (p Pair) Alloc(dt device.DType, n int, init any) Twin {
+	p.T.Helper()
+	var x Twin
+	for _, side := range []struct {
+		dev device.Backend
+		buf *device.Buffer
+	}{{p.Dev, &x.Dev}, {p.Ref, &x.Ref}} {
+		b, err := side.dev.Alloc(dt, n)
+		if err != nil {
+			p.T.Fatal(err)
+		}
+		if init != nil {
+			if err := side.dev.Write(b, 0, init); err != nil {
+				p.T.Fatal(err)
+			}
+		}
+		*side.buf = b
+	}
+	return x
+}
+
+// Same reads a twin back from both sides and fails on the first element
+// that differs bitwise (any NaN equal to any NaN, half NaNs included).
+func (p Pair) Same(what string, x Twin) {
+	p.T.Helper()
+	n, dt := x.Dev.Len(), x.Dev.DType()
+	read := func(dev device.Backend, b device.Buffer) []uint64 {
+		out := make([]uint64, n)
+		var err error
+		switch dt {
+		case device.Float32:
+			s := make([]float32, n)
+			err = dev.Read(s, b, 0)
+			for i, v := range s {
+				out[i] = uint64(math.Float32bits(v))
+				if v != v {
+					out[i] = math.MaxUint64
+				}
+			}
+		case device.Float64:
+			s := make([]float64, n)
+			err = dev.Read(s, b, 0)
+			for i, v := range s {
+				out[i] = math.Float64bits(v)
+				if v != v {
+					out[i] = math.MaxUint64
+				}
+			}
+		case device.Uint8:
+			s := make([]uint8, n)
+			err = dev.Read(s, b, 0)
+			for i, v := range s {
+				out[i] = uint64(v)
+			}
+		default:
+			s := make([]uint16, n)
+			err = dev.Read(s, b, 0)
+			widen := half.BF16ToFloat32
+			if dt == device.Float16 {
+				widen = half.F16ToFloat32
+			}
+			for i, v := range s {
+				out[i] = uint64(v)
+				if f := widen(v); f != f {
+					out[i] = math.MaxUint64
+				}
+			}
+		}
+		if err != nil {
+			p.T.Fatal(err)
+		}
+		return out
+	}
+	got, want := read(p.Dev, x.Dev), read(p.Ref, x.Ref)
+	for i := range got {
+		if got[i] != want[i] {
+			p.T.Fatalf("%s (%v): element %d of %d is %#x, the CPU's %#x", what, dt, i, n, got[i], want[i])
+		}
+	}
+}
+
+// Update runs u, built for each side by pick, on both.
+func (p Pair) Update(u func(pick func(Twin) device.Buffer) device.Update) {
+	p.T.Helper()
+	if err := p.Dev.(device.Updater).Update(u(func(x Twin) device.Buffer { return x.Dev })); err != nil {
+		p.T.Fatal(err)
+	}
+	if err := p.Ref.(device.Updater).Update(u(func(x Twin) device.Buffer { return x.Ref })); err != nil {
+		p.T.Fatal(err)
+	}
+}
+
+// Family runs four dense steps of count ranges of every rule (Ranges) on
+// parameters of pdt with gradients of gdt, and compares parameters and
+// both state buffers with the CPU's.
+func Family(t *testing.T, dev, ref device.Backend, pdt, gdt device.DType, count int) {
+	p := Pair{T: t, Dev: dev, Ref: ref}
+	rng := rand.New(rand.NewPCG(uint64(count), uint64(pdt)*7+uint64(gdt)))
+	n := 4099 + 37*count
+	param := p.Alloc(pdt, n, Values(rng, pdt, n, false))
+	sum := p.Alloc(pdt.Compute(), n, Values(rng, pdt.Compute(), n, true))
+	codes := p.Alloc(device.Uint8, n, Values(rng, device.Uint8, n, false))
+	grad := p.Alloc(gdt, n, nil)
+	for step := range 4 {
+		// Steps 1 and 2 keep the ranges (a cached table), the others change.
+		rs := Ranges(rand.New(rand.NewPCG(uint64(count), 0)), n, count, min(step, 1)+2*(step/3))
+		g := Values(rng, gdt, n, false)
+		for _, x := range []struct {
+			dev device.Backend
+			buf device.Buffer
+		}{{dev, grad.Dev}, {ref, grad.Ref}} {
+			if err := x.dev.Write(x.buf, 0, g); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p.Update(func(pick func(Twin) device.Buffer) device.Update {
+			return device.Update{Param: pick(param), Grad: pick(grad), State: [device.StateBuffers]device.Buffer{pick(sum), pick(codes)}, Ranges: rs}
+		})
+	}
+	p.Same(fmt.Sprintf("%v parameters", pdt), param)
+	p.Same("state", sum)
+	p.Same("8-bit state", codes)
+}
+
+// FamilyRows runs row-sparse steps of device.AdagradRowwise (a thread per
+// row) and device.Adagrad (4 elements a thread) on parameters of pdt, a
+// table of rows × width with touched rows a step, through update, and
+// compares with the CPU's.
+func FamilyRows(t *testing.T, dev, ref device.Backend, pdt device.DType, rows, width, touched int) {
+	p := Pair{T: t, Dev: dev, Ref: ref}
+	rng := rand.New(rand.NewPCG(uint64(rows), uint64(width)))
+	n := rows*width + 3
+	param := p.Alloc(pdt, n, Values(rng, pdt, n, false))
+	// Adagrad's state per element from 1, row-wise's per row after it.
+	sum := p.Alloc(pdt.Compute(), n+rows+4, Values(rng, pdt.Compute(), n+rows+4, true))
+	for step, rule := range []device.Rule{device.AdagradRowwise, device.Adagrad, device.AdagradRowwise} {
+		var idx []int64
+		for r := range rows {
+			if rng.IntN(rows) < touched {
+				idx = append(idx, int64(r))
+			}
+		}
+		r := device.Range{Off: 3, Len: rows * width, Width: width, Rule: rule, Key: uint64(step + 1),
+			Coef: [device.MaxCoefs]float64{0.1, 1e-8, 0, 1}, StateOff: [device.MaxStates]int{1}}
+		if rule == device.AdagradRowwise {
+			r.Coef[device.CoefWeightDecay] = 0.01 * float64(step)
+			r.StateOff[0] = n + 2
+		}
+		vals := Values(rng, pdt.Compute(), len(idx)*width, false)
+		for _, x := range []struct {
+			dev           device.Backend
+			param, states device.Buffer
+		}{{dev, param.Dev, sum.Dev}, {ref, param.Ref, sum.Ref}} {
+			u := device.RowUpdate{Param: x.param, State: [device.StateBuffers]device.Buffer{x.states}, Range: r, Rows: rows,
+				Indices: idx, Values: vals}
+			if err := x.dev.(device.Updater).UpdateRows(u); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	p.Same(fmt.Sprintf("%v parameters", pdt), param)
+	p.Same("state", sum)
+}

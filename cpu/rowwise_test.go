@@ -61,3 +61,49 @@ func TestRowwiseSIMDMatchesScalar(t *testing.T) {
 		}
 	}
 }
+
+// TestRoundSIMDMatchesScalar holds the vector stochastic rounding to
+// device.RoundBF16 and device.RoundF16 with device.StochasticBits, bit for
+// bit, on values of every magnitude (binary16's subnormals and overflow,
+// bfloat16's subnormals), signed zeros, infinities and NaNs, under many
+// keys and first indices.
+func TestRoundSIMDMatchesScalar(t *testing.T) {
+	if SIMD() == "" {
+		t.Skip("no vector kernels on this machine")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()),
+		65504, 65519, 65520, -65535, 0x1p-14, 0x1.fffffep-15, 0x1p-24, 0x1p-25, 0x1p-126, 0x1p-149, 3.4e38}
+	const n = 1<<12 + 5
+	src := make([]float32, n)
+	for trial := range 50 {
+		for i := range src {
+			switch rng.IntN(8) {
+			case 0:
+				src[i] = special[rng.IntN(len(special))]
+			case 1:
+				src[i] = math.Float32frombits(rng.Uint32())
+			default:
+				src[i] = float32(rng.NormFloat64() * math.Pow(2, float64(rng.IntN(60)-30)))
+			}
+		}
+		key, first := rng.Uint64(), uint64(rng.IntN(1<<40))
+		if trial == 0 {
+			first = 1<<64 - 100 // the index wraps
+		}
+		for _, dt := range []device.DType{device.BFloat16, device.Float16} {
+			got := make([]uint16, n)
+			roundInto(got, src, dt, key, first)
+			for i, x := range src {
+				r := device.StochasticBits(key, first+uint64(i))
+				want := device.RoundBF16(x, r)
+				if dt == device.Float16 {
+					want = device.RoundF16(x, r)
+				}
+				if got[i] != want {
+					t.Fatalf("%v: element %d (%v, %#x), key %#x: %#x, scalar %#x", dt, i, x, math.Float32bits(x), key, got[i], want)
+				}
+			}
+		}
+	}
+}

@@ -160,6 +160,8 @@ func widenInto(dst []float32, src []uint16, dt device.DType) []float32 {
 // roundInto rounds src into half codes of dt stochastically: element j
 // with the bits of index first+j under key.
 func roundInto(dst []uint16, src []float32, dt device.DType, key, first uint64) {
+	n := roundHalfFast(dst, src, dt == device.Float16, key, first)
+	dst, src, first = dst[n:], src[n:], first+uint64(n)
 	if dt == device.BFloat16 {
 		for j, x := range src {
 			dst[j] = device.RoundBF16(x, device.StochasticBits(key, first+uint64(j)))

@@ -277,6 +277,25 @@ func checkCoefs(spec RuleSpec, c [MaxCoefs]float64, dt DType, rows bool) error {
 // write one element. States whose offsets rise range by range and state by
 // state (the optimizer's arenas) pass in one scan; others are sorted first.
 func checkStateDisjoint(ranges []Range) error {
+	var end [StateBuffers]int
+	for _, r := range ranges {
+		spec, _ := r.Rule.Spec()
+		for k, ss := range spec.State {
+			if size := spec.StateLen(k, r.Len, r.Width); size > 0 {
+				b := ss.Buffer()
+				if r.StateOff[k] < end[b] {
+					return checkStateRegions(ranges)
+				}
+				end[b] = r.StateOff[k] + size
+			}
+		}
+	}
+	return nil
+}
+
+// checkStateRegions is checkStateDisjoint for states in any order: every
+// state's region, sorted per buffer, ends before the next begins.
+func checkStateRegions(ranges []Range) error {
 	type region struct{ lo, hi, rng, k int }
 	var regions [StateBuffers][]region
 	for i, r := range ranges {
@@ -289,9 +308,7 @@ func checkStateDisjoint(ranges []Range) error {
 		}
 	}
 	for _, rs := range regions {
-		if !slices.IsSortedFunc(rs, func(a, b region) int { return cmp.Compare(a.lo, b.lo) }) {
-			slices.SortFunc(rs, func(a, b region) int { return cmp.Compare(a.lo, b.lo) })
-		}
+		slices.SortFunc(rs, func(a, b region) int { return cmp.Compare(a.lo, b.lo) })
 		for j := 1; j < len(rs); j++ {
 			if rs[j].lo < rs[j-1].hi {
 				return fmt.Errorf("%w: range %d's state %d starts at %d, inside range %d's state %d (states must be disjoint)",

@@ -7,9 +7,16 @@
 // length, a JSON header, then the raw little-endian tensors):
 //
 //	<name>           the parameter tensor, under the optimizer's name for it
+//	                 (F32, F64, or BF16 and F16 for half-precision parameters)
 //	state.<i>.sum    the accumulator of parameter i (PyTorch's state['sum']);
 //	                 generally state.<i>.<key> for each state of the tensor's
-//	                 update rule (device.RuleSpec.State)
+//	                 update rule (device.RuleSpec.State), of its dtype and
+//	                 shape (optim.StateShape):
+//	                   sum         F32/F64, the tensor's shape
+//	                   row_sum     F32/F64 [rows]    (device.AdagradRowwise)
+//	                   sum_absmax  F32/F64 [blocks]  (device.Adagrad8Bit: one
+//	                               scale per block of 256 elements)
+//	                   sum_codes   U8, the tensor's shape (device.Adagrad8Bit)
 //	state.<i>.step   its step count, a float32 scalar as PyTorch keeps it
 //
 // with i the parameter's index in the order given to optim.New. The
@@ -46,8 +53,10 @@
 //	run.00000-of-00002.<16 hex>.safetensors   part 0: this layout, each tensor
 //	run.00001-of-00002.<16 hex>.safetensors   a flat range, "shard" metadata
 //
-// Part files are named after their content, so a save never overwrites a
-// file the current manifest names; a save cut short leaves the previous
+// Only per-element state can be cut into element ranges: a state of row-wise
+// or 8-bit Adagrad is saved whole (Split refuses it). Part files are named
+// after their content, so a save never overwrites a file the current
+// manifest names; a save cut short leaves the previous
 // manifest and its files intact. See Split, Join, SaveShard, SaveManifest,
 // SaveSharded and LoadSharded; a state saved in N parts resumes in M.
 //

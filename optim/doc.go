@@ -42,4 +42,24 @@
 //
 // The default Eps is 1e-8, as in the Adagrad write-ups this library follows;
 // PyTorch's default is 1e-10 (pass Eps(1e-10) to match it).
+//
+// Members of the Adagrad family are options of the same optimizer, per
+// tensor, and a model may mix them: every tensor of one parameter dtype
+// still takes one backend call per step.
+//
+//   - UpdateRule(device.AdagradRowwise): FBGEMM's row-wise Adagrad, one
+//     accumulator per row (4 bytes per row instead of per element), for
+//     embedding tables; WeightDecay as L2 or, with DecoupledWeightDecay, on
+//     the weights; row-sparse gradients take weight decay too.
+//   - UpdateRule(device.Adagrad8Bit): the accumulator in 8 bits, one
+//     float32 scale per block of 256 (1 byte per element and a little),
+//     any InitialAccumulatorValue and LRDecay; dense gradients only.
+//   - Param.DType device.BFloat16 or device.Float16: parameters kept in 16
+//     bits, computed in float32 with float32 state and rounded back
+//     stochastically (Hyper.Seed), for any rule.
+//
+// Their state is part of State and of checkpoints under names that say
+// what it is (row_sum, sum_absmax and sum_codes), and a state of one
+// variant does not load into a tensor of another (device.ErrRule,
+// device.ErrDType).
 package optim

@@ -31,13 +31,6 @@ func (t *tensor) stateLen(k int) int {
 	return t.spec.StateLen(k, t.n, width)
 }
 
-// stateShape is the shape of t's state k as checkpoints store it: the
-// tensor's shape for per-element state, [rows] for per-row state,
-// [blocks] for per-block state.
-func (t *tensor) stateShape(k int) []int {
-	return StateShape(t.spec, k, t.shape)
-}
-
 // nextRange is t's whole range at its next step: rule, coefficients,
 // placement in the arena's buffers, and for half-precision parameters the
 // step's stochastic-rounding key.

@@ -80,10 +80,7 @@ func TestFamilyLayout(t *testing.T) {
 	if err := Write(&buf, state(t, familyOptimizer(t, false, 3)), nil); err != nil {
 		t.Fatal(err)
 	}
-	h, err := readHeader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, groups := headerGroups(t, buf.Bytes())
 	want := map[string]struct {
 		dtype string
 		shape []int
@@ -102,10 +99,6 @@ func TestFamilyLayout(t *testing.T) {
 		if e.DType != w.dtype || !slices.Equal(e.Shape, w.shape) {
 			t.Errorf("%s is %s %v, want %s %v", name, e.DType, e.Shape, w.dtype, w.shape)
 		}
-	}
-	var groups []torchGroup
-	if err := jsonUnmarshal(h.meta[metaParamGroups], &groups); err != nil {
-		t.Fatal(err)
 	}
 	var rules []string
 	for _, g := range groups {
@@ -199,14 +192,7 @@ func TestFamilyRefused(t *testing.T) {
 	if err := Write(&bytes.Buffer{}, optim.State{Tensors: lied}, nil); !errors.Is(err, ErrCheckpoint) {
 		t.Errorf("Write of row-wise state under plain Adagrad: err = %v, want ErrCheckpoint", err)
 	}
-	h, err := readHeader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var groups []torchGroup
-	if err := jsonUnmarshal(h.meta[metaParamGroups], &groups); err != nil {
-		t.Fatal(err)
-	}
+	h, groups := headerGroups(t, buf.Bytes())
 	for i := range groups {
 		if groups[i].Rule == "adagrad-rowwise" {
 			groups[i].Rule, groups[i].DecoupledWeightDecay = "adagrad-8bit", false

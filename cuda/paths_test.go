@@ -187,32 +187,7 @@ func random(rng *rand.Rand, dt device.DType, n int, positive bool) any {
 // ranges cuts n elements into count ranges of mixed rules and
 // coefficients, some unaligned, with gaps, state at the same offsets.
 func ranges(rng *rand.Rand, n, count int, step int) []device.Range {
-	var rs []device.Range
-	at := 0
-	base := (n - 2*count) / count
-	for i := range count {
-		size := max(1, base-rng.IntN(5))
-		if i == count-1 {
-			size = n - at
-		}
-		rule := device.Adagrad
-		if i%3 == 2 {
-			rule = device.AdagradEpsInside
-		}
-		lr := 0.01 * float64(1+i%4) / (1 + 0.1*float64(step)) // a decayed learning rate: the table changes per step
-		wd := 0.0
-		if i%4 == 1 {
-			wd = 0.001
-		}
-		sign := 1.0
-		if i%5 == 4 {
-			sign = -1
-		}
-		rs = append(rs, device.Range{Off: at, Len: size, Rule: rule, Coef: [device.MaxCoefs]float64{lr, 1e-8 * float64(1+i%3), wd, sign},
-			StateOff: [device.MaxStates]int{at}})
-		at += size + rng.IntN(3) // gaps leave some elements untouched
-	}
-	return rs
+	return pathcheck.Ranges(rng, n, count, step, []device.Rule{device.Adagrad, device.Adagrad, device.AdagradEpsInside})
 }
 
 func TestUpdatePathsMatchCPU(t *testing.T) {

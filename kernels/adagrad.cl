@@ -340,6 +340,43 @@ static inline void rule_block(ulong rule, global PARAM_T *param, global const GR
 	}
 }
 
+// The two states of an element rule at one place: s0[i] and s1[i] (or
+// four from i), each read and written only when the range's rule keeps it
+// (has0, has1).
+static inline void load_states4(global REAL *s0, global REAL *s1, int has0, int has1, ulong i, REAL4 *a, REAL4 *b) {
+	*a = 0;
+	*b = 0;
+	if (has0) {
+		*a = *(global REAL4 *)(s0 + i);
+	}
+	if (has1) {
+		*b = *(global REAL4 *)(s1 + i);
+	}
+}
+
+static inline void store_states4(global REAL *s0, global REAL *s1, int has0, int has1, ulong i, REAL4 a, REAL4 b) {
+	if (has0) {
+		*(global REAL4 *)(s0 + i) = a;
+	}
+	if (has1) {
+		*(global REAL4 *)(s1 + i) = b;
+	}
+}
+
+static inline void load_states(global REAL *s0, global REAL *s1, int has0, int has1, ulong i, REAL *a, REAL *b) {
+	*a = has0 ? s0[i] : 0;
+	*b = has1 ? s1[i] : 0;
+}
+
+static inline void store_states(global REAL *s0, global REAL *s1, int has0, int has1, ulong i, REAL a, REAL b) {
+	if (has0) {
+		s0[i] = a;
+	}
+	if (has1) {
+		s1[i] = b;
+	}
+}
+
 static inline void load_coef(REAL *k, global const REAL *coef, uint r) {
 	for (int i = 0; i < MAX_COEFS; i++) {
 		k[i] = coef[MAX_COEFS * r + i];
@@ -383,31 +420,17 @@ kernel void update(global PARAM_T *restrict param, global const GRAD_T *restrict
 		global REAL *s0 = state + (has0 ? (long)m[5] - (long)off : 0);
 		global REAL *s1 = state + (has1 ? (long)m[6] - (long)off : 0);
 		if (e + 4 <= end && e % 4 == 0 && off % 4 == 0 && (!has0 || m[5] % 4 == 0) && (!has1 || m[6] % 4 == 0)) {
-			REAL4 p = load_param4(param, e), a = 0, b = 0;
-			if (has0) {
-				a = *(global REAL4 *)(s0 + e);
-			}
-			if (has1) {
-				b = *(global REAL4 *)(s1 + e);
-			}
+			REAL4 p = load_param4(param, e), a, b;
+			load_states4(s0, s1, has0, has1, e, &a, &b);
 			rule_dense_real4(rule, &p, load_grad4(grad, e), &a, &b, k);
-			if (has0) {
-				*(global REAL4 *)(s0 + e) = a;
-			}
-			if (has1) {
-				*(global REAL4 *)(s1 + e) = b;
-			}
+			store_states4(s0, s1, has0, has1, e, a, b);
 			store_param4(param, e, p, key, e - off);
 		} else {
 			for (ulong i = e; i < end && i < e + 4; i++) {
-				REAL p = load_param(param, i), a = has0 ? s0[i] : 0, b = has1 ? s1[i] : 0;
+				REAL p = load_param(param, i), a, b;
+				load_states(s0, s1, has0, has1, i, &a, &b);
 				rule_dense_real1(rule, &p, load_grad(grad, i), &a, &b, k);
-				if (has0) {
-					s0[i] = a;
-				}
-				if (has1) {
-					s1[i] = b;
-				}
+				store_states(s0, s1, has0, has1, i, a, b);
 				store_param(param, i, p, key, i - off);
 			}
 		}
@@ -439,31 +462,17 @@ kernel void update_rows(global PARAM_T *restrict param, global REAL *restrict st
 		ulong e = off + rows[i] * width + j, v = i * width + j;
 		if (j + 4 <= width && e % 4 == 0 && v % 4 == 0 && off % 4 == 0 && (!has0 || soff0 % 4 == 0) &&
 		    (!has1 || soff1 % 4 == 0)) {
-			REAL4 p = load_param4(param, e), a = 0, b = 0;
-			if (has0) {
-				a = *(global REAL4 *)(s0 + e);
-			}
-			if (has1) {
-				b = *(global REAL4 *)(s1 + e);
-			}
+			REAL4 p = load_param4(param, e), a, b;
+			load_states4(s0, s1, has0, has1, e, &a, &b);
 			rule_rows_real4(rule, &p, *(global const REAL4 *)(values + v), &a, &b, k);
-			if (has0) {
-				*(global REAL4 *)(s0 + e) = a;
-			}
-			if (has1) {
-				*(global REAL4 *)(s1 + e) = b;
-			}
+			store_states4(s0, s1, has0, has1, e, a, b);
 			store_param4(param, e, p, key, e - off);
 		} else {
 			for (ulong q = 0; q < 4 && j + q < width; q++) {
-				REAL p = load_param(param, e + q), a = has0 ? s0[e + q] : 0, b = has1 ? s1[e + q] : 0;
+				REAL p = load_param(param, e + q), a, b;
+				load_states(s0, s1, has0, has1, e + q, &a, &b);
 				rule_rows_real1(rule, &p, values[v + q], &a, &b, k);
-				if (has0) {
-					s0[e + q] = a;
-				}
-				if (has1) {
-					s1[e + q] = b;
-				}
+				store_states(s0, s1, has0, has1, e + q, a, b);
 				store_param(param, e + q, p, key, e + q - off);
 			}
 		}

@@ -276,6 +276,55 @@ template <typename R> struct HalfParam {
 	}
 };
 
+// States is the two states of an element rule at one place: s0[i] and
+// s1[i] (or four from i), each read and written only when the range's rule
+// keeps it (has0, has1).
+template <typename T> struct States {
+	T *s0, *s1;
+	bool has0, has1;
+	__device__ __forceinline__ void load4(u64 i, Quad<T> &a, Quad<T> &b) const {
+		if (has0) {
+			a = ::load4(s0 + i);
+		}
+		if (has1) {
+			b = ::load4(s1 + i);
+		}
+	}
+	__device__ __forceinline__ void store4(u64 i, const Quad<T> &a, const Quad<T> &b) const {
+		if (has0) {
+			::store4(s0 + i, a);
+		}
+		if (has1) {
+			::store4(s1 + i, b);
+		}
+	}
+	__device__ __forceinline__ void load(u64 i, T &a, T &b) const {
+		a = has0 ? s0[i] : T(0);
+		b = has1 ? s1[i] : T(0);
+	}
+	__device__ __forceinline__ void store(u64 i, T a, T b) const {
+		if (has0) {
+			s0[i] = a;
+		}
+		if (has1) {
+			s1[i] = b;
+		}
+	}
+	// aligned reports whether four states from i are 16-byte aligned.
+	__device__ __forceinline__ bool aligned(u64 i) const {
+		return (!has0 || (u64)(s0 + i) % 16 == 0) && (!has1 || (u64)(s1 + i) % 16 == 0);
+	}
+};
+
+// states_at returns the states of a range at offset off whose states start
+// at soff0 and soff1 in state (NO_STATE: the rule keeps none): element i's
+// are at s0[i], s1[i].
+template <typename T> __device__ __forceinline__ States<T> states_at(T *state, u64 off, u64 soff0, u64 soff1) {
+	const bool has0 = soff0 != NO_STATE, has1 = soff1 != NO_STATE;
+	return States<T>{state + (has0 ? (long long)soff0 - (long long)off : 0),
+	                 state + (has1 ? (long long)soff1 - (long long)off : 0), has0, has1};
+}
+
 // rowwise_row is device.AdagradRowwise on one row of width elements at e
 // of the parameters with accumulator m, gradient j at grad[g0+j]: the
 // row's squares in 8 lanes (element j into lane j%8, each left to right;
@@ -422,42 +471,23 @@ __device__ __forceinline__ void update_unit(typename P::raw *__restrict__ param,
 		return;
 	}
 	const u64 e = off + 4 * (u - m[0]); // first element of the unit
-	// s0[i] and s1[i] are the states of param[i] (their range's start at
-	// m[5] and m[6]); a state the rule does not keep is neither read nor
-	// written.
-	const bool has0 = m[5] != NO_STATE, has1 = m[6] != NO_STATE;
-	T *s0 = state + (has0 ? (long long)m[5] - (long long)off : 0);
-	T *s1 = state + (has1 ? (long long)m[6] - (long long)off : 0);
-	if (e + 4 <= end && e % 4 == 0 && (!has0 || (u64)(s0 + e) % 16 == 0) && (!has1 || (u64)(s1 + e) % 16 == 0)) {
+	const States<T> st = states_at(state, off, m[5], m[6]);
+	if (e + 4 <= end && e % 4 == 0 && st.aligned(e)) {
 		Quad<T> p = P::load4(param, e), a = {}, b = {};
-		if (has0) {
-			a = load4(s0 + e);
-		}
-		if (has1) {
-			b = load4(s1 + e);
-		}
+		st.load4(e, a, b);
 		const Quad<T> g = G::load4(grad + e);
 #pragma unroll
 		for (int j = 0; j < 4; j++) {
 			rule_dense(rule, p.v[j], g.v[j], a.v[j], b.v[j], k);
 		}
-		if (has0) {
-			store4(s0 + e, a);
-		}
-		if (has1) {
-			store4(s1 + e, b);
-		}
+		st.store4(e, a, b);
 		P::store4(param, e, p, key, e - off);
 	} else {
 		for (u64 i = e; i < end && i < e + 4; i++) {
-			T p = P::load(param, i), a = has0 ? s0[i] : T(0), b = has1 ? s1[i] : T(0);
+			T p = P::load(param, i), a, b;
+			st.load(i, a, b);
 			rule_dense(rule, p, G::widen(grad[i]), a, b, k);
-			if (has0) {
-				s0[i] = a;
-			}
-			if (has1) {
-				s1[i] = b;
-			}
+			st.store(i, a, b);
 			P::store(param, i, p, key, i - off);
 		}
 	}
@@ -522,9 +552,7 @@ __device__ void update_rows(typename P::raw *__restrict__ param, T *__restrict__
                             const T *values, u64 off, u64 width, u64 per_row, u64 units, u64 rule, u64 work, u64 soff0,
                             u64 soff1, u64 key, Coef<T> k) {
 	const u64 stride = (u64)gridDim.x * blockDim.x;
-	const bool has0 = soff0 != NO_STATE, has1 = soff1 != NO_STATE;
-	T *s0 = state + (has0 ? (long long)soff0 - (long long)off : 0);
-	T *s1 = state + (has1 ? (long long)soff1 - (long long)off : 0);
+	const States<T> st = states_at(state, off, soff0, soff1);
 	for (u64 u = (u64)blockIdx.x * blockDim.x + threadIdx.x; u < units; u += stride) {
 		if (work == WORK_ROW) {
 			const u64 row = rows[u];
@@ -534,37 +562,22 @@ __device__ void update_rows(typename P::raw *__restrict__ param, T *__restrict__
 		}
 		const u64 i = u / per_row, j = 4 * (u % per_row);
 		const u64 e = off + rows[i] * width + j, v = i * width + j;
-		if (j + 4 <= width && e % 4 == 0 && v % 4 == 0 && (!has0 || (u64)(s0 + e) % 16 == 0) &&
-		    (!has1 || (u64)(s1 + e) % 16 == 0)) {
+		if (j + 4 <= width && e % 4 == 0 && v % 4 == 0 && st.aligned(e)) {
 			Quad<T> p = P::load4(param, e), a = {}, b = {};
-			if (has0) {
-				a = load4(s0 + e);
-			}
-			if (has1) {
-				b = load4(s1 + e);
-			}
+			st.load4(e, a, b);
 			const Quad<T> g = load4(values + v);
 #pragma unroll
 			for (int q = 0; q < 4; q++) {
 				rule_rows(rule, p.v[q], g.v[q], a.v[q], b.v[q], k);
 			}
-			if (has0) {
-				store4(s0 + e, a);
-			}
-			if (has1) {
-				store4(s1 + e, b);
-			}
+			st.store4(e, a, b);
 			P::store4(param, e, p, key, e - off);
 		} else {
 			for (u64 q = 0; q < 4 && j + q < width; q++) {
-				T p = P::load(param, e + q), a = has0 ? s0[e + q] : T(0), b = has1 ? s1[e + q] : T(0);
+				T p = P::load(param, e + q), a, b;
+				st.load(e + q, a, b);
 				rule_rows(rule, p, values[v + q], a, b, k);
-				if (has0) {
-					s0[e + q] = a;
-				}
-				if (has1) {
-					s1[e + q] = b;
-				}
+				st.store(e + q, a, b);
 				P::store(param, e + q, p, key, e + q - off);
 			}
 		}

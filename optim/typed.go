@@ -14,34 +14,21 @@ import (
 func filled(dt device.DType, n int, v float64) any {
 	switch dt {
 	case device.Float32:
-		s := make([]float32, n)
-		if v != 0 {
-			for i := range s {
-				s[i] = float32(v)
-			}
-		}
-		return s
+		return fill(n, float32(v))
 	case device.Float64:
-		s := make([]float64, n)
-		if v != 0 {
-			for i := range s {
-				s[i] = v
-			}
-		}
-		return s
+		return fill(n, v)
 	case device.Uint8:
-		s := make([]uint8, n)
-		if v != 0 {
-			for i := range s {
-				s[i] = uint8(v)
-			}
-		}
-		return s
+		return fill(n, uint8(v))
 	}
-	s := make([]uint16, n)
-	if c := halfCode(dt, float32(v)); c != 0 {
+	return fill(n, halfCode(dt, float32(v)))
+}
+
+// fill returns n elements of v.
+func fill[T float32 | float64 | uint8 | uint16](n int, v T) []T {
+	s := make([]T, n)
+	if v != 0 {
 		for i := range s {
-			s[i] = c
+			s[i] = v
 		}
 	}
 	return s

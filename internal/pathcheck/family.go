@@ -15,16 +15,19 @@ import (
 	"github.com/adagrad-go/adagrad/internal/half"
 )
 
-// Ranges cuts n elements into count ranges of every rule (element-wise,
-// row-wise with rows of width 7, 8-bit in blocks), with gaps; each range's
-// states start at its own offset in the state buffers (a per-row or
-// per-block state needs less than its range's elements). The learning rate
-// decays with step, so that the table changes.
-func Ranges(rng *rand.Rand, n, count, step int) []device.Range {
+// FamilyRules are the rules Family runs, range by range: element-wise,
+// row-wise and 8-bit.
+var FamilyRules = []device.Rule{device.Adagrad, device.AdagradRowwise, device.Adagrad8Bit, device.AdagradEpsInside}
+
+// Ranges cuts n elements into count ranges of rules (range i of
+// rules[i%len(rules)]; row-wise ranges cut to whole rows of width 7), with
+// gaps; each range's states start at its own offset in the state buffers
+// (a per-row or per-block state needs less than its range's elements).
+// The learning rate decays with step, so that the table changes.
+func Ranges(rng *rand.Rand, n, count, step int, rules []device.Rule) []device.Range {
 	var rs []device.Range
 	at := 0
 	base := (n - 2*count) / count
-	rules := []device.Rule{device.Adagrad, device.AdagradRowwise, device.Adagrad8Bit, device.AdagradEpsInside}
 	for i := range count {
 		size := max(1, base-rng.IntN(5))
 		if i == count-1 {
@@ -76,13 +79,13 @@ func Values(rng *rand.Rand, dt device.DType, n int, magnitude bool) any {
 		}
 		return s
 	case device.BFloat16, device.Float16:
+		narrow := half.FromFloat32BF16
+		if dt == device.Float16 {
+			narrow = half.FromFloat32F16
+		}
 		s := make([]uint16, n)
 		for i := range s {
-			if dt == device.BFloat16 {
-				s[i] = half.FromFloat32BF16(float32(v()))
-			} else {
-				s[i] = half.FromFloat32F16(float32(v()))
-			}
+			s[i] = narrow(float32(v()))
 		}
 		return s
 	case device.Uint8:
@@ -202,7 +205,8 @@ func (p Pair) Update(u func(pick func(Twin) device.Buffer) device.Update) {
 	}
 }
 
-// Family runs four dense steps of count ranges of every rule (Ranges) on
+// Family runs four dense steps of count ranges of every rule (Ranges of
+// FamilyRules) on
 // parameters of pdt with gradients of gdt, and compares parameters and
 // both state buffers with the CPU's.
 func Family(t *testing.T, dev, ref device.Backend, pdt, gdt device.DType, count int) {
@@ -215,7 +219,7 @@ func Family(t *testing.T, dev, ref device.Backend, pdt, gdt device.DType, count 
 	grad := p.Alloc(gdt, n, nil)
 	for step := range 4 {
 		// Steps 1 and 2 keep the ranges (a cached table), the others change.
-		rs := Ranges(rand.New(rand.NewPCG(uint64(count), 0)), n, count, min(step, 1)+2*(step/3))
+		rs := Ranges(rand.New(rand.NewPCG(uint64(count), 0)), n, count, min(step, 1)+2*(step/3), FamilyRules)
 		g := Values(rng, gdt, n, false)
 		for _, x := range []struct {
 			dev device.Backend

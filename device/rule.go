@@ -14,8 +14,10 @@ import (
 // Adding a rule means: its entry here, its kernels (cpu, kernels/*.cu,
 // kernels/*.cl, keyed by the rule's number), the optimizer's mapping from
 // hyperparameters to its coefficients (package optim), its reference and
-// its tests. Nothing else changes: ranges, range tables, arenas and
-// launches are generic over rules.
+// its tests. Nothing else changes: ranges, range tables, arenas, layouts
+// of state (per element, per row, per block; of the compute type or 8-bit)
+// and launches are generic over rules, and follow the unit of work the
+// RuleSpec states (elements, rows, blocks).
 type Rule uint8
 
 const (

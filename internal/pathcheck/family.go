@@ -140,46 +140,21 @@ func (p Pair) Same(what string, x Twin) {
 	p.T.Helper()
 	n, dt := x.Dev.Len(), x.Dev.DType()
 	read := func(dev device.Backend, b device.Buffer) []uint64 {
-		out := make([]uint64, n)
+		var out []uint64
 		var err error
 		switch dt {
 		case device.Float32:
-			s := make([]float32, n)
-			err = dev.Read(s, b, 0)
-			for i, v := range s {
-				out[i] = uint64(math.Float32bits(v))
-				if v != v {
-					out[i] = math.MaxUint64
-				}
-			}
+			out, err = readBits(dev, b, n, func(v float32) (uint64, bool) { return uint64(math.Float32bits(v)), v != v })
 		case device.Float64:
-			s := make([]float64, n)
-			err = dev.Read(s, b, 0)
-			for i, v := range s {
-				out[i] = math.Float64bits(v)
-				if v != v {
-					out[i] = math.MaxUint64
-				}
-			}
+			out, err = readBits(dev, b, n, func(v float64) (uint64, bool) { return math.Float64bits(v), v != v })
 		case device.Uint8:
-			s := make([]uint8, n)
-			err = dev.Read(s, b, 0)
-			for i, v := range s {
-				out[i] = uint64(v)
-			}
+			out, err = readBits(dev, b, n, func(v uint8) (uint64, bool) { return uint64(v), false })
 		default:
-			s := make([]uint16, n)
-			err = dev.Read(s, b, 0)
 			widen := half.BF16ToFloat32
 			if dt == device.Float16 {
 				widen = half.F16ToFloat32
 			}
-			for i, v := range s {
-				out[i] = uint64(v)
-				if f := widen(v); f != f {
-					out[i] = math.MaxUint64
-				}
-			}
+			out, err = readBits(dev, b, n, func(v uint16) (uint64, bool) { f := widen(v); return uint64(v), f != f })
 		}
 		if err != nil {
 			p.T.Fatal(err)
@@ -276,4 +251,22 @@ func FamilyRows(t *testing.T, dev, ref device.Backend, pdt device.DType, rows, w
 	}
 	p.Same(fmt.Sprintf("%v parameters", pdt), param)
 	p.Same("state", sum)
+}
+
+// readBits reads n elements of b and returns each one's bits, every NaN as
+// the same value (NaN payloads are not part of the contract).
+func readBits[T float32 | float64 | uint8 | uint16](dev device.Backend, b device.Buffer, n int, bits func(T) (uint64, bool)) ([]uint64, error) {
+	s := make([]T, n)
+	if err := dev.Read(s, b, 0); err != nil {
+		return nil, err
+	}
+	out := make([]uint64, n)
+	for i, v := range s {
+		x, nan := bits(v)
+		if nan {
+			x = math.MaxUint64
+		}
+		out[i] = x
+	}
+	return out, nil
 }

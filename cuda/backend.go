@@ -38,6 +38,7 @@ type Backend struct {
 	mod       cu.Module
 	update    map[dtypes]cu.Function       // update_*, by parameter and gradient dtype
 	inline    map[dtypes]cu.Function       // update_*_inline, likewise
+	units     map[dtypes]cu.Function       // update_units_*, likewise
 	rowsFn    map[device.DType]cu.Function // update_rows_*, by parameter dtype
 	gather    map[device.DType]cu.Function // gather_rows_*, by parameter dtype
 	// tables is device.Adagrad8Bit's code table and thresholds
@@ -100,7 +101,7 @@ func Open(ordinal int) (*Backend, error) {
 		return nil, fmt.Errorf("%w: no CUDA device %d (%d present)", device.ErrUnavailable, ordinal, n)
 	}
 	b := &Backend{ordinal: ordinal, caps: capabilities(), update: map[dtypes]cu.Function{},
-		inline: map[dtypes]cu.Function{}, rowsFn: map[device.DType]cu.Function{},
+		inline: map[dtypes]cu.Function{}, units: map[dtypes]cu.Function{}, rowsFn: map[device.DType]cu.Function{},
 		gather: map[device.DType]cu.Function{}, rangeTables: map[device.DType]*tableCache{}}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -206,6 +207,9 @@ func (b *Backend) load() error {
 			return err
 		}
 		if b.inline[key], err = function("update_" + name + "_inline"); err != nil {
+			return err
+		}
+		if b.units[key], err = function("update_units_" + name); err != nil {
 			return err
 		}
 	}
@@ -437,7 +441,7 @@ func (b *Backend) release() error {
 		keep(wrap("cuModuleUnload", b.mod.Unload()))
 		b.mod = cu.Module{}
 	}
-	b.update, b.inline, b.rowsFn, b.gather = nil, nil, nil, nil
+	b.update, b.inline, b.units, b.rowsFn, b.gather = nil, nil, nil, nil, nil
 	if b.copied != (cu.Event{}) {
 		keep(wrap("cuEventDestroy", cu.DestroyEvent(&b.copied)))
 	}

@@ -38,6 +38,9 @@ type tableCache struct {
 	units   int
 	dev     scratch
 	onDev   bool // dev holds table
+	// work: some range's rule works on rows or blocks (kernels
+	// update_units_*, table in device memory), not only on elements.
+	work bool
 }
 
 // table returns the cache of dtype dt holding ranges' table.
@@ -51,13 +54,15 @@ func (b *Backend) table(dt device.DType, ranges []device.Range) *tableCache {
 		meta, coef, units := launch.Table(dt, ranges)
 		t.ranges = append(t.ranges[:0], ranges...)
 		t.table, t.metaLen, t.units, t.onDev = append(meta, coef...), len(meta), units, false
+		t.work = launch.UnitWork(ranges)
 	}
 	return t
 }
 
 // Update queues one launch of kernels/adagrad.cu over every range of u,
 // whatever their rules, with the range table as a kernel parameter (or,
-// beyond inlineRanges ranges, in device memory, uploaded when it changes).
+// beyond inlineRanges ranges, or with ranges of row or block work, in
+// device memory, uploaded when it changes).
 // It returns before the device is done, having called nothing that waits.
 func (b *Backend) Update(u device.Update) error {
 	return b.call(append([]device.Buffer{u.Param, u.Grad}, u.State[:]...), func(xs []*buffer) error {
@@ -78,7 +83,7 @@ func (b *Backend) Update(u device.Update) error {
 		a.u64(uint64(xs[0].ptr), uint64(xs[1].ptr), uint64(real.ptr), uint64(bytes.ptr), uint64(b.tables.ptr))
 		key := dtypes{dt, u.Grad.DType()}
 		fn := b.inline[key]
-		if len(u.Ranges) <= inlineRanges {
+		if len(u.Ranges) <= inlineRanges && !t.work {
 			a.block(t.table, inlineBytes)
 		} else {
 			if !t.onDev {
@@ -93,6 +98,9 @@ func (b *Backend) Update(u device.Update) error {
 				t.onDev = true
 			}
 			fn = b.update[key]
+			if t.work {
+				fn = b.units[key]
+			}
 			a.u64(uint64(t.dev.ptr), uint64(t.dev.ptr)+uint64(t.metaLen))
 		}
 		a.u64(uint64(len(u.Ranges)), uint64(t.units))

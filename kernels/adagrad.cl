@@ -17,7 +17,9 @@
 // state the rule does not keep), and its stochastic-rounding key;
 // coef[6r..6r+5] its coefficients. Each work-item
 // takes one unit (and strides on if the launch is smaller than the work),
-// finds its range by binary search, and runs the unit of its rule's work:
+// finds its range by binary search, and runs the unit of its rule's work
+// (kernel update where every range is of element work, update_units
+// otherwise):
 //   - WORK_ELEMENT: 4 elements from offset + 4*(u - first), 4-wide vector
 //     loads where the unit is whole and 4-element aligned (the optimizer
 //     aligns every tensor and its state to 4), each element through
@@ -383,56 +385,86 @@ static inline void load_coef(REAL *k, global const REAL *coef, uint r) {
 	}
 }
 
+// find_range returns the record of the last range whose first unit is at
+// most u, and its index in *r.
+static inline global const ulong *find_range(global const ulong *meta, uint nranges, ulong u, uint *r) {
+	uint lo = 0, hi = nranges;
+	while (hi - lo > 1) {
+		uint mid = (lo + hi) / 2;
+		if (meta[META_WORDS * mid] <= u) {
+			lo = mid;
+		} else {
+			hi = mid;
+		}
+	}
+	*r = lo;
+	return meta + META_WORDS * lo;
+}
+
+// element_unit runs unit u of element work of the range of record m: 4
+// elements, as one 4-wide vector where whole and aligned.
+static inline void element_unit(global PARAM_T *param, global const GRAD_T *grad, global REAL *state,
+                                global const ulong *m, const REAL *k, ulong u) {
+	const ulong off = m[1], end = off + m[2], rule = m[4] & 0xffffffffUL, key = m[7];
+	const ulong e = off + 4 * (u - m[0]);
+	// s0[i] and s1[i] are the states of param[i] (their range's start at
+	// m[5] and m[6]); a state the rule does not keep is neither read nor
+	// written.
+	const int has0 = m[5] != NO_STATE, has1 = m[6] != NO_STATE;
+	global REAL *s0 = state + (has0 ? (long)m[5] - (long)off : 0);
+	global REAL *s1 = state + (has1 ? (long)m[6] - (long)off : 0);
+	if (e + 4 <= end && e % 4 == 0 && off % 4 == 0 && (!has0 || m[5] % 4 == 0) && (!has1 || m[6] % 4 == 0)) {
+		REAL4 p = load_param4(param, e), a, b;
+		load_states4(s0, s1, has0, has1, e, &a, &b);
+		rule_dense_real4(rule, &p, load_grad4(grad, e), &a, &b, k);
+		store_states4(s0, s1, has0, has1, e, a, b);
+		store_param4(param, e, p, key, e - off);
+	} else {
+		for (ulong i = e; i < end && i < e + 4; i++) {
+			REAL p = load_param(param, i), a, b;
+			load_states(s0, s1, has0, has1, i, &a, &b);
+			rule_dense_real1(rule, &p, load_grad(grad, i), &a, &b, k);
+			store_states(s0, s1, has0, has1, i, a, b);
+			store_param(param, i, p, key, i - off);
+		}
+	}
+}
+
+// update runs a step whose ranges are all of element work; update_units
+// one with ranges of row or block work too (the host picks by the table),
+// so that the element kernel keeps the shape the CPU OpenCL compilers
+// vectorize across work-items.
 kernel void update(global PARAM_T *restrict param, global const GRAD_T *restrict grad, global REAL *restrict state,
                    global uchar *restrict bytes, global const uint *restrict tables, global const ulong *restrict meta,
                    global const REAL *restrict coef, uint nranges, ulong units) {
 	for (ulong u = get_global_id(0); u < units; u += get_global_size(0)) {
-		// The last range whose first unit is <= u.
-		uint lo = 0, hi = nranges;
-		while (hi - lo > 1) {
-			uint mid = (lo + hi) / 2;
-			if (meta[META_WORDS * mid] <= u) {
-				lo = mid;
-			} else {
-				hi = mid;
-			}
-		}
-		global const ulong *m = meta + META_WORDS * lo;
+		uint r;
+		global const ulong *m = find_range(meta, nranges, u, &r);
+		REAL k[MAX_COEFS];
+		load_coef(k, coef, r);
+		element_unit(param, grad, state, m, k, u);
+	}
+}
+
+kernel void update_units(global PARAM_T *restrict param, global const GRAD_T *restrict grad,
+                         global REAL *restrict state, global uchar *restrict bytes, global const uint *restrict tables,
+                         global const ulong *restrict meta, global const REAL *restrict coef, uint nranges,
+                         ulong units) {
+	for (ulong u = get_global_id(0); u < units; u += get_global_size(0)) {
+		uint r;
+		global const ulong *m = find_range(meta, nranges, u, &r);
 		const ulong off = m[1], end = off + m[2], rule = m[4] & 0xffffffffUL, work = m[4] >> 32, key = m[7];
 		REAL k[MAX_COEFS];
-		load_coef(k, coef, lo);
+		load_coef(k, coef, r);
 		if (work == WORK_ROW) {
 			const ulong row = u - m[0];
 			rule_row(rule, param, grad, off + row * m[3], m[3], state + m[5] + row, k, key, row * m[3]);
-			continue;
-		}
-		if (work == WORK_BLOCK) {
+		} else if (work == WORK_BLOCK) {
 			const ulong b = u - m[0], e = off + b * m[3];
 			rule_block(rule, param, grad, e, min(m[3], end - e), state + m[5] + b, bytes + m[6] + b * m[3], tables, k,
 			           key, b * m[3]);
-			continue;
-		}
-		const ulong e = off + 4 * (u - m[0]);
-		// s0[i] and s1[i] are the states of param[i] (their range's start at
-		// m[5] and m[6]); a state the rule does not keep is neither read nor
-		// written.
-		const int has0 = m[5] != NO_STATE, has1 = m[6] != NO_STATE;
-		global REAL *s0 = state + (has0 ? (long)m[5] - (long)off : 0);
-		global REAL *s1 = state + (has1 ? (long)m[6] - (long)off : 0);
-		if (e + 4 <= end && e % 4 == 0 && off % 4 == 0 && (!has0 || m[5] % 4 == 0) && (!has1 || m[6] % 4 == 0)) {
-			REAL4 p = load_param4(param, e), a, b;
-			load_states4(s0, s1, has0, has1, e, &a, &b);
-			rule_dense_real4(rule, &p, load_grad4(grad, e), &a, &b, k);
-			store_states4(s0, s1, has0, has1, e, a, b);
-			store_param4(param, e, p, key, e - off);
 		} else {
-			for (ulong i = e; i < end && i < e + 4; i++) {
-				REAL p = load_param(param, i), a, b;
-				load_states(s0, s1, has0, has1, i, &a, &b);
-				rule_dense_real1(rule, &p, load_grad(grad, i), &a, &b, k);
-				store_states(s0, s1, has0, has1, i, a, b);
-				store_param(param, i, p, key, i - off);
-			}
+			element_unit(param, grad, state, m, k, u);
 		}
 	}
 }

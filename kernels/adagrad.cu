@@ -15,8 +15,10 @@
 // stochastic-rounding key; coef[6r..6r+5] its coefficients. Each thread
 // takes one unit, as the OpenCL kernel's work-items do (the grid covers
 // every unit; the loop only runs again if a launch ever had to be capped),
-// finds its range by binary search, and runs the unit of its rule's work:
-// 4 elements from offset + 4*(u - first) through rule_dense (16-byte vector
+// finds its range by binary search, and runs the unit of its rule's work
+// (the update_units_* kernels where some range is of row or block work, so
+// that the others keep the element code alone): 4 elements from offset +
+// 4*(u - first) through rule_dense (16-byte vector
 // loads where the unit is whole and 4-element aligned: the optimizer aligns
 // every tensor and its state to 4), row or block u - first through
 // rule_unit. States live in two buffers by type
@@ -443,8 +445,10 @@ template <typename T> __device__ __forceinline__ Coef<T> load_coef(const T *coef
 }
 
 // update_unit updates unit u: the range table is meta and coef (in device
-// memory or in parameter space).
-template <typename T, typename P, typename G>
+// memory or in parameter space). UNITS: the table may hold ranges of row or
+// block work; without it every range is of element work, and the kernel
+// holds no call (its registers are the element code's alone).
+template <typename T, typename P, typename G, bool UNITS>
 __device__ __forceinline__ void update_unit(typename P::raw *__restrict__ param, const typename G::raw *__restrict__ grad,
                                             T *__restrict__ state, unsigned char *__restrict__ bytes,
                                             const unsigned *__restrict__ tables, const u64 *meta, const T *coef,
@@ -462,7 +466,7 @@ __device__ __forceinline__ void update_unit(typename P::raw *__restrict__ param,
 	const u64 *m = meta + META_WORDS * lo;
 	const u64 off = m[1], end = off + m[2], rule = m[4] & 0xffffffffull, work = m[4] >> 32, key = m[7];
 	const Coef<T> k = load_coef(coef, lo);
-	if (work != WORK_ELEMENT) {
+	if (UNITS && work != WORK_ELEMENT) {
 		// Unit i of m[3] elements (a row, or a block, the last short), its
 		// state i, and for blocks their codes.
 		const u64 i = u - m[0], e = off + i * m[3];
@@ -493,14 +497,14 @@ __device__ __forceinline__ void update_unit(typename P::raw *__restrict__ param,
 	}
 }
 
-template <typename T, typename P, typename G>
+template <typename T, typename P, typename G, bool UNITS>
 __device__ __forceinline__ void update(typename P::raw *__restrict__ param, const typename G::raw *__restrict__ grad,
                                        T *__restrict__ state, unsigned char *__restrict__ bytes,
                                        const unsigned *__restrict__ tables, const u64 *meta, const T *coef,
                                        unsigned nranges, u64 units) {
 	const u64 stride = (u64)gridDim.x * blockDim.x;
 	for (u64 u = (u64)blockIdx.x * blockDim.x + threadIdx.x; u < units; u += stride) {
-		update_unit<T, P, G>(param, grad, state, bytes, tables, meta, coef, nranges, u);
+		update_unit<T, P, G, UNITS>(param, grad, state, bytes, tables, meta, coef, nranges, u);
 	}
 }
 
@@ -512,20 +516,27 @@ struct InlineTable {
 	u64 w[INLINE_RANGES * (META_WORDS + MAX_COEFS)];
 };
 
-// UPDATE_KERNELS defines update_NAME (table in device memory) and
-// update_NAME_inline (table by value) for parameters accessed by P,
-// computed in T, and gradients loaded by G.
+// UPDATE_KERNELS defines, for parameters accessed by P, computed in T, and
+// gradients loaded by G: update_NAME (table in device memory) and
+// update_NAME_inline (table by value) for steps whose ranges are all of
+// element work, and update_units_NAME (table in device memory) for steps
+// with ranges of row or block work too.
 #define UPDATE_KERNELS(NAME, T, P, G)                                                                                  \
 	extern "C" __global__ void update_##NAME(P::raw *param, const G::raw *grad, T *state, unsigned char *bytes,       \
 	                                         const unsigned *tables, const u64 *meta, const T *coef, unsigned nranges, \
 	                                         u64 units) {                                                              \
-		update<T, P, G>(param, grad, state, bytes, tables, meta, coef, nranges, units);                                \
+		update<T, P, G, false>(param, grad, state, bytes, tables, meta, coef, nranges, units);                         \
 	}                                                                                                                  \
 	extern "C" __global__ void update_##NAME##_inline(P::raw *param, const G::raw *grad, T *state,                    \
 	                                                  unsigned char *bytes, const unsigned *tables,                    \
 	                                                  const InlineTable table, unsigned nranges, u64 units) {         \
-		update<T, P, G>(param, grad, state, bytes, tables, table.w,                                                    \
-		                reinterpret_cast<const T *>(table.w + META_WORDS * nranges), nranges, units);                  \
+		update<T, P, G, false>(param, grad, state, bytes, tables, table.w,                                             \
+		                       reinterpret_cast<const T *>(table.w + META_WORDS * nranges), nranges, units);           \
+	}                                                                                                                  \
+	extern "C" __global__ void update_units_##NAME(P::raw *param, const G::raw *grad, T *state, unsigned char *bytes, \
+	                                               const unsigned *tables, const u64 *meta, const T *coef,            \
+	                                               unsigned nranges, u64 units) {                                     \
+		update<T, P, G, true>(param, grad, state, bytes, tables, meta, coef, nranges, units);                          \
 	}
 
 UPDATE_KERNELS(f32, float, SameParam<float>, SameGrad<float>)

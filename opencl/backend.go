@@ -159,10 +159,10 @@ func (b *Backend) init() error {
 type dtypes struct{ param, grad device.DType }
 
 // program is kernels/adagrad.cl built for one pair of parameter and
-// gradient dtypes: update, and for gradients of the compute dtype
-// update_rows and gather_rows.
+// gradient dtypes: update and update_units, and for gradients of the
+// compute dtype update_rows and gather_rows.
 type program struct {
-	update, rows, gather *cl.Kernel
+	update, units, rows, gather *cl.Kernel
 }
 
 // program returns the kernels for parameters of p and gradients of g,
@@ -187,9 +187,9 @@ func (b *Backend) program(p, g device.DType) (*program, error) {
 	return pr, nil
 }
 
-// buildSource compiles src and returns its kernels (update, and with rows
-// set update_rows and gather_rows); a compiler failure carries the build
-// log.
+// buildSource compiles src and returns its kernels (update and
+// update_units, and with rows set update_rows and gather_rows); a compiler
+// failure carries the build log.
 func (b *Backend) buildSource(src, what, defines string, rows bool) (*program, error) {
 	prog, err := b.ctx.CreateProgramWithSource([]string{src})
 	if err != nil {
@@ -200,7 +200,7 @@ func (b *Backend) buildSource(src, what, defines string, rows bool) (*program, e
 		return nil, fmt.Errorf("opencl: building kernels/adagrad.cl for %s on %s: %w", what, b.info.name, err)
 	}
 	pr := &program{}
-	names := map[string]**cl.Kernel{"update": &pr.update}
+	names := map[string]**cl.Kernel{"update": &pr.update, "update_units": &pr.units}
 	if rows {
 		names["update_rows"], names["gather_rows"] = &pr.rows, &pr.gather
 	}
@@ -216,7 +216,7 @@ func (b *Backend) buildSource(src, what, defines string, rows bool) (*program, e
 }
 
 func (pr *program) release() {
-	for _, k := range []*cl.Kernel{pr.update, pr.rows, pr.gather} {
+	for _, k := range []*cl.Kernel{pr.update, pr.units, pr.rows, pr.gather} {
 		if k != nil {
 			k.Release()
 		}

@@ -20,6 +20,9 @@ type tableCache struct {
 	ranges     []device.Range
 	units      int
 	meta, coef scratch
+	// work: some range's rule works on rows or blocks (kernel
+	// update_units), not only on elements (update).
+	work bool
 }
 
 // table returns dt's table holding ranges, uploaded.
@@ -43,6 +46,7 @@ func (b *Backend) table(dt device.DType, ranges []device.Range) (*tableCache, er
 		}
 	}
 	t.ranges, t.units = append(make([]device.Range, 0, len(ranges)), ranges...), units
+	t.work = launch.UnitWork(ranges)
 	return t, nil
 }
 
@@ -73,6 +77,9 @@ func (b *Backend) Update(u device.Update) error {
 	}
 	real, bytes := b.stateMems(xs[2:])
 	k := pr.update
+	if t.work {
+		k = pr.units
+	}
 	if err := k.SetArgs(xs[0].mem, xs[1].mem, real, bytes, b.tables, t.meta.mem, t.coef.mem, uint32(len(u.Ranges)), uint64(t.units)); err != nil {
 		return wrap("clSetKernelArg", err)
 	}

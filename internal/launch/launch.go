@@ -98,6 +98,18 @@ func Table(dt device.DType, ranges []device.Range) (meta, coef []byte, units int
 	return meta, coef, units
 }
 
+// UnitWork reports whether some range's rule works on rows or blocks
+// (device.ByRow, device.ByBlock): the kernels that run only element work
+// cannot take the table.
+func UnitWork(ranges []device.Range) bool {
+	for _, r := range ranges {
+		if spec, _ := r.Rule.Spec(); spec.Work != device.ByElement {
+			return true
+		}
+	}
+	return false
+}
+
 // RealBits is v rounded to the compute dtype of dt, as the bits of a
 // kernel argument (a float32 in the low half).
 func RealBits(dt device.DType, v float64) uint64 {

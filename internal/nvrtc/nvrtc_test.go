@@ -91,7 +91,9 @@ func checkAdagradPTX(t *testing.T, arch int, ptx string) {
 		".entry update_f32_f16_inline(", "ld.param.f32", "ld.param.f64",
 		".entry update_bf16_f32(", ".entry update_bf16_bf16(", ".entry update_f16_f32(", ".entry update_f16_f16(",
 		".entry update_bf16_f32_inline(", ".entry update_bf16_bf16_inline(", ".entry update_f16_f32_inline(",
-		".entry update_f16_f16_inline(",
+		".entry update_f16_f16_inline(", ".entry update_units_f32(", ".entry update_units_f64(",
+		".entry update_units_f32_bf16(", ".entry update_units_f32_f16(", ".entry update_units_bf16_f32(",
+		".entry update_units_bf16_bf16(", ".entry update_units_f16_f32(", ".entry update_units_f16_f16(",
 		".entry update_rows_f32(", ".entry update_rows_f64(", ".entry update_rows_bf16(", ".entry update_rows_f16(",
 		"cvt.f32.f16", "cvt.rn.f16.f32",
 		".entry gather_rows_f32(", ".entry gather_rows_f64(", ".entry gather_rows_u16(",
@@ -113,6 +115,16 @@ func checkAdagradPTX(t *testing.T, arch int, ptx string) {
 	}
 	if loc := regexp.MustCompile(`\.local\b|__local_depot`).FindStringIndex(ptx); loc != nil {
 		t.Errorf("compute_%d: PTX uses local memory (%q): a by-value table copied per thread", arch, ptx[loc[0]:loc[1]])
+	}
+	// The kernels of float32 and float64 parameters' element work hold no
+	// call (the row and block units are the update_units_* kernels', the
+	// stochastic rounding the half parameters'), so that their registers,
+	// and the plain step's speed, are the element code's alone.
+	for _, entry := range []string{"update_f32", "update_f64", "update_f32_inline", "update_f64_inline",
+		"update_f32_bf16", "update_f32_bf16_inline", "update_f32_f16", "update_f32_f16_inline"} {
+		if body := entryBody(ptx, entry); regexp.MustCompile(`\bcall(\.uni)?\b`).MatchString(body) {
+			t.Errorf("compute_%d: %s holds a call", arch, entry)
+		}
 	}
 	// Row updates and gathers may read their row indices (and, for small
 	// steps, their values and output) in mapped host memory: never through

@@ -95,14 +95,7 @@ func TestParamGroupsArePyTorchs(t *testing.T) {
 			if err := Write(&buf, st, nil); err != nil {
 				t.Fatal(err)
 			}
-			h, err := readHeader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var groups []torchGroup
-			if err := jsonUnmarshal(h.meta[metaParamGroups], &groups); err != nil {
-				t.Fatal(err)
-			}
+			_, groups := headerGroups(t, buf.Bytes())
 			var got [][]int
 			for _, g := range groups {
 				got = append(got, g.Params)

@@ -7,13 +7,21 @@
 // length, a JSON header, then the raw little-endian tensors):
 //
 //	<name>           the parameter tensor, under the optimizer's name for it
+//	                 (F32, F64, or BF16 and F16 for half-precision parameters)
 //	state.<i>.sum    the accumulator of parameter i (PyTorch's state['sum']);
 //	                 generally state.<i>.<key> for each state of the tensor's
-//	                 update rule (device.RuleSpec.State), named as the rule's
-//	                 library names it: accumulator (TensorFlow, Keras),
-//	                 sum_of_squares (Optax), gradsq (GloVe),
-//	                 gradient_accumulator and gradient_squared_accumulator
-//	                 (Adagrad DA), g_sq and m (JAX)
+//	                 update rule (device.RuleSpec.State), of its dtype and
+//	                 shape (optim.StateShape), named as the rule's library
+//	                 names it:
+//	                   sum         F32/F64, the tensor's shape (Adagrad)
+//	                   accumulator, sum_of_squares, gradsq, g_sq, m,
+//	                   gradient_accumulator, gradient_squared_accumulator
+//	                               F32/F64, the tensor's shape (TensorFlow and
+//	                               Keras, Optax, GloVe, JAX, Adagrad DA)
+//	                   row_sum     F32/F64 [rows]    (device.AdagradRowwise)
+//	                   sum_absmax  F32/F64 [blocks]  (device.Adagrad8Bit: one
+//	                               scale per block of 256 elements)
+//	                   sum_codes   U8, the tensor's shape (device.Adagrad8Bit)
 //	state.<i>.step   its step count, a float32 scalar as PyTorch keeps it
 //
 // with i the parameter's index in the order given to optim.New. The
@@ -26,9 +34,11 @@
 //	               this library's own, left out at their defaults:
 //	               adagrad_go_rule (the rule's name, when not Adagrad),
 //	               adagrad_go_l1, adagrad_go_l2, adagrad_go_momentum,
-//	               adagrad_go_skip_non_finite. A state loads only into a
-//	               model whose tensors run the same rules (optim.LoadState
-//	               refuses another with device.ErrRule).
+//	               adagrad_go_decoupled_weight_decay, adagrad_go_seed (a
+//	               decimal string), adagrad_go_skip_non_finite. A state
+//	               loads only into a model whose tensors run the same rules
+//	               on the same parameter dtypes (optim.LoadState refuses
+//	               another with device.ErrRule or device.ErrDType).
 //	names          the name of parameter i at index i (JSON)
 //	steps          exact int64 step counts (JSON)
 //	format         "adagrad-go/1"
@@ -56,9 +66,11 @@
 //	run.00000-of-00002.<16 hex>.safetensors   part 0: this layout, each tensor
 //	run.00001-of-00002.<16 hex>.safetensors   a flat range, "shard" metadata
 //
-// Part files are named after their content, so a save never overwrites a
-// file the current manifest names; a save cut short leaves the previous
-// manifest and its files intact. See Split, Join, SaveShard, SaveManifest,
+// A tensor whose rule keeps state per row (row-wise Adagrad) or per block
+// (8-bit Adagrad) is cut on its rows or blocks: a part holds its rows'
+// (blocks') state beside their elements. Part files are named after their
+// content, so a save never overwrites a file the current manifest names; a
+// save cut short leaves the previous manifest and its files intact. See Split, Join, SaveShard, SaveManifest,
 // SaveSharded and LoadSharded; a state saved in N parts resumes in M.
 // LoadRanges reads only a block of every tensor (what one process of a
 // sharded run owns) from a sharded or a whole checkpoint, reading and

@@ -25,10 +25,13 @@ type torchGroup struct {
 	SkipNonFinite bool   `json:"adagrad_go_skip_non_finite,omitempty"`
 	Rule          string `json:"adagrad_go_rule,omitempty"` // "" for Adagrad
 	// The hyperparameters of the family's other rules (optim.Hyper's L1,
-	// L2, Momentum), left out when 0.
-	L1       float64 `json:"adagrad_go_l1,omitempty"`
-	L2       float64 `json:"adagrad_go_l2,omitempty"`
-	Momentum float64 `json:"adagrad_go_momentum,omitempty"`
+	// L2, Momentum, DecoupledWeightDecay and Seed; the seed as a decimal
+	// string, exact in any JSON reader), left out when 0.
+	L1                   float64 `json:"adagrad_go_l1,omitempty"`
+	L2                   float64 `json:"adagrad_go_l2,omitempty"`
+	Momentum             float64 `json:"adagrad_go_momentum,omitempty"`
+	DecoupledWeightDecay bool    `json:"adagrad_go_decoupled_weight_decay,omitempty"`
+	Seed                 uint64  `json:"adagrad_go_seed,omitempty,string"`
 }
 
 // normalRule returns h with its rule made explicit (the zero Rule is
@@ -59,7 +62,8 @@ func paramGroups(hypers []optim.Hyper) []torchGroup {
 			}
 			groups = append(groups, torchGroup{LR: h.LR, LRDecay: h.LRDecay, WeightDecay: h.WeightDecay,
 				InitialAccumulatorValue: h.InitialAccumulatorValue, Eps: h.Eps, Maximize: h.Maximize,
-				SkipNonFinite: h.SkipNonFinite, Rule: rule, L1: h.L1, L2: h.L2, Momentum: h.Momentum})
+				SkipNonFinite: h.SkipNonFinite, Rule: rule, L1: h.L1, L2: h.L2, Momentum: h.Momentum,
+				DecoupledWeightDecay: h.DecoupledWeightDecay, Seed: h.Seed})
 		}
 		groups[g].Params = append(groups[g].Params, i)
 	}
@@ -78,7 +82,8 @@ func (g torchGroup) hyper() (optim.Hyper, error) {
 	}
 	h := optim.Hyper{LR: g.LR, Eps: g.Eps, LRDecay: g.LRDecay, WeightDecay: g.WeightDecay,
 		InitialAccumulatorValue: g.InitialAccumulatorValue, Maximize: g.Maximize,
-		SkipNonFinite: g.SkipNonFinite, Rule: rule, L1: g.L1, L2: g.L2, Momentum: g.Momentum}
+		SkipNonFinite: g.SkipNonFinite, Rule: rule, L1: g.L1, L2: g.L2, Momentum: g.Momentum,
+		DecoupledWeightDecay: g.DecoupledWeightDecay, Seed: g.Seed}
 	if err := h.Validate(); err != nil {
 		return optim.Hyper{}, err
 	}

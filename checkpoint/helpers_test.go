@@ -172,3 +172,17 @@ func hostBytes(s any) []byte {
 
 // jsonUnmarshal decodes a metadata string.
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// headerGroups parses a file's header and its param groups.
+func headerGroups(t testing.TB, b []byte) (*header, []torchGroup) {
+	t.Helper()
+	h, err := readHeader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var groups []torchGroup
+	if err := jsonUnmarshal(h.meta[metaParamGroups], &groups); err != nil {
+		t.Fatal(err)
+	}
+	return h, groups
+}

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/adagrad-go/adagrad/device"
 	"github.com/adagrad-go/adagrad/internal/atomicfile"
 	"github.com/adagrad-go/adagrad/optim"
 )
@@ -228,7 +227,7 @@ func (m *Manifest) check() error {
 			return fail("manifest: two tensors named %q", t.Name)
 		}
 		seen[t.Name] = true
-		if _, ok := floatDType(t.DType); !ok {
+		if _, ok := paramDType(t.DType); !ok {
 			return fail("manifest: tensor %q has dtype %q", t.Name, t.DType)
 		}
 		n, ok := elements(t.Shape, math.MaxInt)
@@ -303,15 +302,20 @@ func LoadSharded(path string) (optim.State, map[string]string, error) {
 		return optim.State{}, nil, err
 	}
 	var st optim.State
+	var units [][]int // of tensor i's states
 	err = m.readParts(path, m.Shards, func(f *file, total int64) (err error) {
 		st, err = m.allocate(f, total)
+		for _, t := range f.tensors {
+			units = append(units, t.unit)
+		}
 		return err
 	}, func(sf ShardFile, i int) (int, any, []any) {
 		lo, hi := int(sf.Ranges[i].Lo), int(sf.Ranges[i].Hi)
 		ts := st.Tensors[i]
 		state := make([]any, len(ts.State))
 		for k, s := range ts.State {
-			state[k] = sub(s, lo, hi)
+			a, b := stateSpan(lo, hi, units[i][k])
+			state[k] = sub(s, a, b)
 		}
 		return 0, sub(ts.Param, lo, hi), state
 	})
@@ -403,11 +407,11 @@ func (m *Manifest) allocate(f *file, total int64) (optim.State, error) {
 	var need int64
 	for i, t := range f.tensors {
 		n, _ := elements(m.Tensors[i].Shape, math.MaxInt) // checked
-		w := int64(t.dt.Size())
-		if n > (math.MaxInt64-need)/w/int64(1+len(t.keys)) {
+		b, err := rangeBytes(t, n)
+		if err != nil || b > math.MaxInt64-need {
 			return optim.State{}, fail("tensors too large")
 		}
-		need += n * w * int64(1+len(t.keys))
+		need += b
 	}
 	if need > total {
 		return optim.State{}, fail("the tensors take %d bytes, the part files have %d", need, total)
@@ -415,20 +419,12 @@ func (m *Manifest) allocate(f *file, total int64) (optim.State, error) {
 	st := optim.State{Tensors: make([]optim.TensorState, len(f.tensors))}
 	for i, t := range f.tensors {
 		n, _ := elements(m.Tensors[i].Shape, math.MaxInt)
-		ts := optim.TensorState{Name: t.name, Shape: slices.Clone(m.Tensors[i].Shape), Hyper: t.hyper, Step: t.step,
+		ts := optim.TensorState{Name: t.name, Shape: slices.Clone(m.Tensors[i].Shape), DType: halfDType(t.dt), Hyper: t.hyper, Step: t.step,
 			Param: alloc(t.dt, int(n))}
-		for range t.keys {
-			ts.State = append(ts.State, alloc(t.dt, int(n)))
+		for k, dt := range t.stateDT {
+			ts.State = append(ts.State, alloc(dt, unitsOf(int(n), t.unit[k])))
 		}
 		st.Tensors[i] = ts
 	}
 	return st, nil
-}
-
-// dtypeNameOf is the safetensors name of a parameter dtype.
-func dtypeNameOf(dt device.DType) string {
-	if dt == device.Float64 {
-		return "F64"
-	}
-	return "F32"
 }

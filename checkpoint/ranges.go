@@ -16,8 +16,9 @@ import (
 // LoadRanges reads, from the checkpoint at path, the elements [Lo, Hi) of
 // each tensor that ranges names (the tensor viewed flat, as in a Part), and
 // returns them in the order of ranges, each with the whole tensor's shape,
-// its hyperparameters and step, and the range's parameters and states; and
-// the caller's metadata. It is how one process of a sharded run restores
+// its hyperparameters and step, and the range's parameters and its share
+// of each state (a range of a tensor with state per row or per block must
+// hold whole rows or blocks: see Part); and the caller's metadata. It is how one process of a sharded run restores
 // its own rows on any number of processes, without holding the rest.
 //
 // path is a whole checkpoint (Save, a .safetensors file) or a sharded one
@@ -103,15 +104,23 @@ func matchRanges(names []string, sizes []int64, ranges []ElementRange) ([]int, e
 }
 
 // rangeOf makes the PartTensor that receives range r of tensor t (of the
-// whole shape given), its slices allocated.
-func rangeOf(t fileTensor, shape []int, r ElementRange) PartTensor {
-	n := int(r.Hi - r.Lo)
-	pt := PartTensor{Name: t.name, Shape: slices.Clone(shape), Hyper: t.hyper, Step: t.step, Lo: int(r.Lo), Hi: int(r.Hi),
-		Param: alloc(t.dt, n)}
-	for range t.keys {
-		pt.State = append(pt.State, alloc(t.dt, n))
+// whole shape given), its slices allocated, or refuses a range that
+// splits a unit of one of its states (a row, a block).
+func rangeOf(t fileTensor, shape []int, r ElementRange) (PartTensor, error) {
+	total, _ := elements(shape, math.MaxInt) // checked by the caller's file or manifest
+	lo, hi := int(r.Lo), int(r.Hi)
+	pt := PartTensor{Name: t.name, Shape: slices.Clone(shape), DType: halfDType(t.dt), Hyper: t.hyper, Step: t.step, Lo: lo, Hi: hi,
+		Param: alloc(t.dt, hi-lo)}
+	for k, dt := range t.stateDT {
+		u := t.unit[k]
+		if !onUnits(lo, hi, int(total), u) {
+			return PartTensor{}, fail("elements [%d,%d) asked of tensor %q are not whole units of %d of its state %s (rows or blocks)",
+				lo, hi, t.name, u, t.keys[k])
+		}
+		a, b := stateSpan(lo, hi, u)
+		pt.State = append(pt.State, alloc(dt, b-a))
 	}
-	return pt
+	return pt, nil
 }
 
 func loadFileRanges(path string, ranges []ElementRange) ([]PartTensor, map[string]string, error) {
@@ -142,7 +151,9 @@ func loadFileRanges(path string, ranges []ElementRange) ([]PartTensor, map[strin
 		// bounded by the file's: the allocation is bounded by it too.
 		out = make([]PartTensor, len(ranges))
 		for i, t := range f.tensors {
-			out[at[i]] = rangeOf(t, t.shape, ranges[at[i]])
+			if out[at[i]], err = rangeOf(t, t.shape, ranges[at[i]]); err != nil {
+				return err
+			}
 		}
 		meta = f.caller
 		return f.read(r, func(i int) (int, any, []any) {
@@ -189,8 +200,12 @@ func loadManifestRanges(path string, ranges []ElementRange) ([]PartTensor, map[s
 		read = shards[:1]
 	}
 	var out []PartTensor
+	var units [][]int // of tensor i's states
 	err = m.readParts(path, read, func(f *file, total int64) (err error) {
 		out, err = m.allocateRanges(f, ranges, at, total)
+		for _, t := range f.tensors {
+			units = append(units, t.unit)
+		}
 		return err
 	}, func(sf ShardFile, i int) (int, any, []any) {
 		pt := out[at[i]]
@@ -200,8 +215,11 @@ func loadManifestRanges(path string, ranges []ElementRange) ([]PartTensor, map[s
 		if hi <= lo {
 			return 0, nil, state
 		}
+		// Both ranges are on the units of every state: so is their overlap.
 		for k, s := range pt.State {
-			state[k] = sub(s, lo-pt.Lo, hi-pt.Lo)
+			a, b := stateSpan(lo, hi, units[i][k])
+			first, _ := stateSpan(pt.Lo, pt.Hi, units[i][k])
+			state[k] = sub(s, a-first, b-first)
 		}
 		return lo - int(held.Lo), sub(pt.Param, lo-pt.Lo, hi-pt.Lo), state
 	})
@@ -221,17 +239,20 @@ func (m *Manifest) allocateRanges(f *file, ranges []ElementRange, at []int, tota
 	var need int64
 	for i, t := range f.tensors {
 		r := ranges[at[i]]
-		w := int64(t.dt.Size()) * int64(1+len(t.keys))
-		if r.Hi-r.Lo > (math.MaxInt64-need)/w {
+		b, err := rangeBytes(t, r.Hi-r.Lo)
+		if err != nil || b > math.MaxInt64-need {
 			return nil, fail("ranges too large")
 		}
-		if need += (r.Hi - r.Lo) * w; need > total {
+		if need += b; need > total {
 			return nil, fail("the ranges asked for take more than the %d bytes of the part files that hold them", total)
 		}
 	}
 	out := make([]PartTensor, len(ranges))
 	for i, t := range f.tensors {
-		out[at[i]] = rangeOf(t, m.Tensors[i].Shape, ranges[at[i]])
+		var err error
+		if out[at[i]], err = rangeOf(t, m.Tensors[i].Shape, ranges[at[i]]); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

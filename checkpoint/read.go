@@ -17,12 +17,18 @@ import (
 // fileTensor is one tensor of a file of ours as its header describes it.
 type fileTensor struct {
 	name  string
-	dt    device.DType
-	shape []int // as stored: the whole shape, or [hi-lo] in a shard
-	n     int   // elements stored
+	dt    device.DType // the parameters'
+	shape []int        // as stored: the whole shape, or [hi-lo] in a shard
+	n     int          // elements stored
 	hyper optim.Hyper
 	step  int64
 	keys  []string // the entries of its rule's states, in order
+	// stateDT and stateN are each state's dtype and elements stored, and
+	// unit how many of the tensor's elements one element of it stands for
+	// (see stateUnit).
+	stateDT []device.DType
+	stateN  []int
+	unit    []int
 }
 
 // file is a parsed header of one of this package's files, before its data.
@@ -33,7 +39,7 @@ type file struct {
 	shard   *shardMeta        // nil for a whole checkpoint
 }
 
-// floatDType maps a safetensors dtype to a parameter dtype.
+// floatDType maps a safetensors dtype to a float32 or float64 dtype.
 func floatDType(dt string) (device.DType, bool) {
 	switch dt {
 	case "F32":
@@ -42,6 +48,26 @@ func floatDType(dt string) (device.DType, bool) {
 		return device.Float64, true
 	}
 	return 0, false
+}
+
+// paramDType maps a safetensors dtype to a parameter dtype: F32, F64,
+// BF16 or F16.
+func paramDType(dt string) (device.DType, bool) {
+	switch dt {
+	case "BF16":
+		return device.BFloat16, true
+	case "F16":
+		return device.Float16, true
+	}
+	return floatDType(dt)
+}
+
+// halfDType is dt for the half types, else 0: optim.TensorState.DType.
+func halfDType(dt device.DType) device.DType {
+	if dt.Half() {
+		return dt
+	}
+	return 0
 }
 
 // parseFile checks everything the header of one of our files says (format,
@@ -101,9 +127,9 @@ func parseFile(h *header) (*file, error) {
 		if !ok {
 			return nil, fail("no tensor %q (parameter %d)", name, i)
 		}
-		dt, ok := floatDType(e.DType)
+		dt, ok := paramDType(e.DType)
 		if !ok {
-			return nil, fail("tensor %q has dtype %s, not F32 or F64", name, e.DType)
+			return nil, fail("tensor %q has dtype %s, not F32, F64, BF16 or F16", name, e.DType)
 		}
 		n, _ := elements(e.Shape, math.MaxInt64) // checkLayout bounded it by the data
 		if steps[i] < 0 {
@@ -116,18 +142,31 @@ func parseFile(h *header) (*file, error) {
 			}
 		}
 		spec, _ := hypers[i].Rule.Spec() // groupHypers checked the rule
-		for _, ss := range spec.State {
+		whole := e.Shape
+		if f.shard != nil {
+			whole = f.shard.Shapes[i]
+		}
+		for k, ss := range spec.State {
 			key := stateKey(i, ss.Name)
 			s, ok := h.entries[key]
+			sdt, shape, u := ss.DTypeFor(dt), optim.StateShape(spec, k, e.Shape), stateUnit(spec, k, whole)
+			if f.shard != nil {
+				// A range of the tensor: the units it holds, whole.
+				r := f.shard.Ranges[i]
+				total, _ := elements(whole, math.MaxInt64) // parseShard checked it
+				if !onUnits(int(r[0]), int(r[1]), int(total), u) {
+					return nil, fail("tensor %q: elements [%d,%d) are not whole units of %d of its %s (rows or blocks)", name, r[0], r[1], u, ss.Name)
+				}
+				shape = []int{unitsOf(int(r[1]-r[0]), u)}
+			}
 			switch {
 			case !ok:
-				return nil, fail("no tensor %q: the %s of %q", key, ss.Name, name)
-			case ss.Per != device.PerElement:
-				return nil, fail("tensor %q: %v keeps its %s per row, which checkpoints do not store yet", name, spec.Rule, ss.Name)
-			case s.DType != e.DType || !slices.Equal(s.Shape, e.Shape):
-				return nil, fail("tensor %q is %s %v, its parameters %s %v", key, s.DType, s.Shape, e.DType, e.Shape)
+				return nil, fail("no tensor %q: the %s of %q (a checkpoint of another update rule?)", key, ss.Name, name)
+			case s.DType != dtypeNameOf(sdt) || !slices.Equal(s.Shape, shape):
+				return nil, fail("tensor %q is %s %v, the %s of %s parameters %v is %s %v", key, s.DType, s.Shape, ss.Name, e.DType, e.Shape, dtypeNameOf(sdt), shape)
 			}
-			t.keys = append(t.keys, key)
+			n, _ := elements(shape, math.MaxInt64)
+			t.keys, t.stateDT, t.stateN, t.unit = append(t.keys, key), append(t.stateDT, sdt), append(t.stateN, int(n)), append(t.unit, u)
 		}
 		if s, ok := h.entries[stateKey(i, "step")]; !ok || s.DType != "F32" || len(s.Shape) != 0 {
 			return nil, fail("no float32 scalar %q", stateKey(i, "step"))
@@ -152,11 +191,12 @@ func parseFile(h *header) (*file, error) {
 }
 
 // read streams the file's data into the slices that dst returns for each
-// tensor: its parameters and states, of its dtype, which receive the
-// stored elements [from, from+len) (the whole tensor, or a range of it; the
-// rest is hashed and dropped). It hashes as it reads, and verifies the
-// checksum and the step tensors. The caller keeps from+len within the
-// stored length.
+// tensor: its parameters and states, of their dtypes, which receive the
+// stored elements [from, from+len) of the parameters and, of each state,
+// the units from there on (from/unit: from is on units of every state; the
+// whole tensor, or a range of it; the rest is hashed and dropped). It
+// hashes as it reads, and verifies the checksum and the step tensors. The
+// caller keeps every destination within the stored length.
 func (f *file) read(r io.Reader, dst func(i int) (from int, param any, state []any)) error {
 	targets := make([]target, 0, len(f.h.entries))
 	stepBytes := make([]byte, 4*len(f.tensors))
@@ -176,7 +216,7 @@ func (f *file) read(r io.Reader, dst func(i int) (from int, param any, state []a
 		from, param, state := dst(i)
 		add(t.name, from, param)
 		for k, key := range t.keys {
-			add(key, from, state[k])
+			add(key, from/t.unit[k], state[k])
 		}
 		e := f.h.entries[stateKey(i, "step")]
 		targets = append(targets, target{name: stateKey(i, "step"), lo: e.DataOffsets[0], hi: e.DataOffsets[1], dst: stepBytes[4*i : 4*i+4]})
@@ -197,10 +237,15 @@ func (f *file) read(r io.Reader, dst func(i int) (from int, param any, state []a
 	return nil
 }
 
-// alloc returns a zeroed []float32 or []float64 of n elements.
+// alloc returns a zeroed host slice of n elements of dt.
 func alloc(dt device.DType, n int) any {
-	if dt == device.Float64 {
+	switch dt {
+	case device.Float64:
 		return make([]float64, n)
+	case device.BFloat16, device.Float16:
+		return make([]uint16, n)
+	case device.Uint8:
+		return make([]uint8, n)
 	}
 	return make([]float32, n)
 }
@@ -227,10 +272,10 @@ func Read(r io.Reader, size int64) (optim.State, map[string]string, error) {
 	}
 	st := optim.State{Tensors: make([]optim.TensorState, len(f.tensors))}
 	for i, t := range f.tensors {
-		ts := optim.TensorState{Name: t.name, Shape: slices.Clone(t.shape), Hyper: t.hyper, Step: t.step,
+		ts := optim.TensorState{Name: t.name, Shape: slices.Clone(t.shape), DType: halfDType(t.dt), Hyper: t.hyper, Step: t.step,
 			Param: alloc(t.dt, t.n)}
-		for range t.keys {
-			ts.State = append(ts.State, alloc(t.dt, t.n))
+		for k, dt := range t.stateDT {
+			ts.State = append(ts.State, alloc(dt, t.stateN[k]))
 		}
 		st.Tensors[i] = ts
 	}

@@ -8,12 +8,18 @@ import (
 	"math"
 	"slices"
 
+	"github.com/adagrad-go/adagrad/device"
 	"github.com/adagrad-go/adagrad/optim"
 )
 
 // Part is one shard of a State: of every tensor, the elements [Lo, Hi) of
-// its parameters and of each of its states (the tensor viewed flat, in
-// row-major order). An optimizer whose state is sharded across processes
+// its parameters (the tensor viewed flat, in row-major order) and the
+// same elements' share of each of its states: the same elements of a
+// state per element, the rows [Lo/width, Hi/width) of a state per row
+// (device.AdagradRowwise's), the blocks of a state per block. A tensor
+// with state per row or per block is cut on its rows or blocks (its range
+// starts on one and ends on one, or at the tensor's end). An optimizer
+// whose state is sharded across processes
 // keeps one Part per process (rank); SaveShard writes it, and a manifest
 // (SaveManifest) ties the parts of one checkpoint together.
 type Part struct {
@@ -23,20 +29,42 @@ type Part struct {
 
 // PartTensor is one tensor's share in a Part.
 type PartTensor struct {
-	Name   string
-	Shape  []int // the whole tensor's shape
+	Name  string
+	Shape []int // the whole tensor's shape
+	// DType is the parameters' dtype where Param does not say it (half
+	// codes), as optim.TensorState has it.
+	DType  device.DType
 	Hyper  optim.Hyper
 	Step   int64
 	Lo, Hi int   // the elements held, of the whole tensor
-	Param  any   // Hi-Lo elements, []float32 or []float64
-	State  []any // the rule's states (see optim.TensorState), each Hi-Lo elements
+	Param  any   // Hi-Lo elements, []float32, []float64, or half codes ([]uint16)
+	State  []any // the rule's states (see optim.TensorState), each its share of [Lo, Hi)
+}
+
+// units is the unit of each of t's states (see stateUnit); nil when t's
+// rule is unknown.
+func (t PartTensor) units() []int {
+	spec, ok := normalRule(t.Hyper).Rule.Spec()
+	if !ok {
+		return nil
+	}
+	u := make([]int, len(spec.State))
+	for k := range u {
+		u[k] = stateUnit(spec, k, t.Shape)
+	}
+	return u
+}
+
+// paramDType is the dtype of t's parameters.
+func (t PartTensor) paramDType() device.DType {
+	return optim.TensorState{DType: t.DType, Param: t.Param}.ParamDType()
 }
 
 // Layout returns the tensors of the whole model as a manifest lists them.
 func (p Part) Layout() []ManifestTensor {
 	out := make([]ManifestTensor, len(p.Tensors))
 	for i, t := range p.Tensors {
-		out[i] = ManifestTensor{Name: t.Name, DType: dtypeName(t.Param), Shape: slices.Clone(t.Shape)}
+		out[i] = ManifestTensor{Name: t.Name, DType: dtypeNameOf(t.paramDType()), Shape: slices.Clone(t.Shape)}
 	}
 	return out
 }
@@ -46,7 +74,8 @@ func (p Part) Layout() []ManifestTensor {
 func (p Part) records() []record {
 	recs := make([]record, len(p.Tensors))
 	for i, t := range p.Tensors {
-		recs[i] = record{name: t.Name, shape: []int{t.Hi - t.Lo}, hyper: t.Hyper, step: t.Step, param: t.Param, state: t.State}
+		recs[i] = record{name: t.Name, dt: t.paramDType(), shape: []int{t.Hi - t.Lo}, hyper: t.Hyper, step: t.Step,
+			param: t.Param, state: t.State, whole: t.Shape}
 	}
 	return recs
 }
@@ -62,7 +91,7 @@ func (p Part) meta() *shardMeta {
 }
 
 // check checks the part on its own: its place, and every tensor's range
-// within its whole shape.
+// within its whole shape, on the units of its states.
 func (p Part) check() error {
 	if p.Count < 1 || p.Index < 0 || p.Index >= p.Count {
 		return fail("part %d of %d", p.Index, p.Count)
@@ -71,6 +100,12 @@ func (p Part) check() error {
 		n, ok := elements(t.Shape, math.MaxInt)
 		if !ok || t.Lo < 0 || t.Hi < t.Lo || int64(t.Hi) > n {
 			return fail("part %d: tensor %q of shape %v holds elements [%d,%d)", p.Index, t.Name, t.Shape, t.Lo, t.Hi)
+		}
+		for _, u := range t.units() {
+			if !onUnits(t.Lo, t.Hi, int(n), u) {
+				return fail("part %d: tensor %q holds elements [%d,%d), not whole units of %d of its state (rows or blocks)",
+					p.Index, t.Name, t.Lo, t.Hi, u)
+			}
 		}
 	}
 	for _, r := range p.records() {
@@ -84,33 +119,41 @@ func (p Part) check() error {
 // Split divides st into n parts: part r holds the elements
 // [r·len/n, (r+1)·len/n) of every tensor (rounded down), so that each
 // rank owns a contiguous slice of each tensor and the parts differ in size
-// by at most one element per tensor. The parts are views of st's slices:
-// nothing is copied.
+// by at most one element per tensor. A tensor whose rule keeps state per
+// row or per block (device.AdagradRowwise, device.Adagrad8Bit) is cut so
+// on its rows or blocks instead: part r holds its units
+// [r·units/n, (r+1)·units/n). The parts are views of st's slices: nothing
+// is copied.
 func Split(st optim.State, n int) ([]Part, error) {
 	if n < 1 {
 		return nil, fail("%d parts", n)
 	}
 	recs := wholeRecords(st)
 	seen := make(map[string]bool, len(recs))
-	for _, r := range recs {
-		if _, err := r.spec(); err != nil {
+	cut := make([]int, len(recs))
+	for i, r := range recs {
+		spec, err := r.spec()
+		if err != nil {
 			return nil, err
 		}
 		if seen[r.name] {
 			return nil, fail("two tensors named %q", r.name)
 		}
 		seen[r.name] = true
+		cut[i] = cutUnit(spec, r.shape)
 	}
 	parts := make([]Part, n)
 	for p := range parts {
 		parts[p] = Part{Index: p, Count: n, Tensors: make([]PartTensor, len(st.Tensors))}
 		for i, ts := range st.Tensors {
-			l := int64(length(ts.Param))
-			lo, hi := int(int64(p)*l/int64(n)), int(int64(p+1)*l/int64(n))
-			pt := PartTensor{Name: ts.Name, Shape: slices.Clone(ts.Shape), Hyper: ts.Hyper, Step: ts.Step, Lo: lo, Hi: hi,
+			l, u := length(ts.Param), cut[i]
+			units := int64(unitsOf(l, u))
+			lo, hi := int(int64(p)*units/int64(n))*u, min(int(int64(p+1)*units/int64(n))*u, l)
+			pt := PartTensor{Name: ts.Name, Shape: slices.Clone(ts.Shape), DType: ts.DType, Hyper: ts.Hyper, Step: ts.Step, Lo: lo, Hi: hi,
 				Param: sub(ts.Param, lo, hi)}
-			for _, s := range ts.State {
-				pt.State = append(pt.State, sub(s, lo, hi))
+			for k, s := range ts.State {
+				a, b := stateSpan(lo, hi, pt.units()[k])
+				pt.State = append(pt.State, sub(s, a, b))
 			}
 			parts[p].Tensors[i] = pt
 		}
@@ -118,10 +161,15 @@ func Split(st optim.State, n int) ([]Part, error) {
 	return parts, nil
 }
 
-// sub returns s[lo:hi] of a []float32 or []float64, its capacity cut to its
+// sub returns s[lo:hi] of a tensor's host slice, its capacity cut to its
 // length.
 func sub(s any, lo, hi int) any {
-	if v, ok := s.([]float64); ok {
+	switch v := s.(type) {
+	case []float64:
+		return v[lo:hi:hi]
+	case []uint16:
+		return v[lo:hi:hi]
+	case []uint8:
 		return v[lo:hi:hi]
 	}
 	return s.([]float32)[lo:hi:hi]
@@ -167,16 +215,17 @@ func Join(parts []Part) (optim.State, error) {
 		if err := tile(first.Name, ranges, n); err != nil {
 			return optim.State{}, err
 		}
-		ts := optim.TensorState{Name: first.Name, Shape: slices.Clone(first.Shape), Hyper: first.Hyper, Step: first.Step,
+		ts := optim.TensorState{Name: first.Name, Shape: slices.Clone(first.Shape), DType: first.DType, Hyper: first.Hyper, Step: first.Step,
 			Param: allocLike(first.Param, int(n))}
-		for _, s := range first.State {
-			ts.State = append(ts.State, allocLike(s, int(n)))
+		units := first.units() // p.check checked the rule
+		for k, s := range first.State {
+			ts.State = append(ts.State, allocLike(s, unitsOf(int(n), units[k])))
 		}
 		for _, p := range parts {
 			t := p.Tensors[i]
 			copyInto(ts.Param, t.Lo, t.Param)
 			for k, s := range t.State {
-				copyInto(ts.State[k], t.Lo, s)
+				copyInto(ts.State[k], t.Lo/units[k], s)
 			}
 		}
 		st.Tensors[i] = ts
@@ -189,8 +238,8 @@ func sameTensor(a, b PartTensor) error {
 	switch {
 	case a.Name != b.Name:
 		return fmt.Errorf("tensor %q where another part has %q", b.Name, a.Name)
-	case !slices.Equal(a.Shape, b.Shape) || dtypeName(a.Param) != dtypeName(b.Param):
-		return fmt.Errorf("tensor %q is %s %v, in another part %s %v", a.Name, dtypeName(b.Param), b.Shape, dtypeName(a.Param), a.Shape)
+	case !slices.Equal(a.Shape, b.Shape) || a.paramDType() != b.paramDType():
+		return fmt.Errorf("tensor %q is %v %v, in another part %v %v", a.Name, b.paramDType(), b.Shape, a.paramDType(), a.Shape)
 	case normalRule(a.Hyper) != normalRule(b.Hyper) || a.Step != b.Step:
 		return fmt.Errorf("tensor %q has other hyperparameters or step than in another part", a.Name)
 	}
@@ -221,8 +270,13 @@ func tile(name string, ranges [][2]int64, n int64) error {
 
 // allocLike returns a zeroed slice of s's type and n elements.
 func allocLike(s any, n int) any {
-	if _, ok := s.([]float64); ok {
+	switch s.(type) {
+	case []float64:
 		return make([]float64, n)
+	case []uint16:
+		return make([]uint16, n)
+	case []uint8:
+		return make([]uint8, n)
 	}
 	return make([]float32, n)
 }
@@ -234,6 +288,10 @@ func copyInto(dst any, at int, src any) {
 		copy(d[at:], src.([]float32))
 	case []float64:
 		copy(d[at:], src.([]float64))
+	case []uint16:
+		copy(d[at:], src.([]uint16))
+	case []uint8:
+		copy(d[at:], src.([]uint8))
 	}
 }
 

@@ -36,32 +36,47 @@ func (b *buffer) get() []byte {
 	return *b
 }
 
-// width returns the element width of a []float32 or []float64, or 0.
+// width returns the element width of a tensor's host slice ([]float32,
+// []float64, []uint16 half codes, []uint8), or 0.
 func width(s any) int64 {
 	switch s.(type) {
 	case []float32:
 		return 4
 	case []float64:
 		return 8
+	case []uint16:
+		return 2
+	case []uint8:
+		return 1
 	}
 	return 0
 }
 
-// length returns the number of elements of a []float32 or []float64.
+// length returns the number of elements of a tensor's host slice.
 func length(s any) int {
 	switch v := s.(type) {
 	case []float32:
 		return len(v)
 	case []float64:
 		return len(v)
+	case []uint16:
+		return len(v)
+	case []uint8:
+		return len(v)
 	}
 	return 0
 }
 
-// eachChunk calls fn with the little-endian bytes of s ([]float32 or
-// []float64): on little-endian hosts the slice's own memory in one piece,
-// elsewhere converted into buf a chunk at a time.
+// eachChunk calls fn with the little-endian bytes of s (a tensor's host
+// slice): on little-endian hosts, and for bytes, the slice's own memory in
+// one piece; elsewhere converted into buf a chunk at a time.
 func eachChunk(s any, buf *buffer, fn func([]byte) error) error {
+	if b, ok := s.([]uint8); ok {
+		if len(b) > 0 {
+			return fn(b)
+		}
+		return nil
+	}
 	if nativeLittleEndian {
 		if b := launch.HostBytes(s); len(b) > 0 {
 			return fn(b)
@@ -92,6 +107,17 @@ func eachChunk(s any, buf *buffer, fn func([]byte) error) error {
 			}
 			v = v[n:]
 		}
+	case []uint16:
+		for len(v) > 0 {
+			n := min(len(v), len(scratch)/2)
+			for i, x := range v[:n] {
+				binary.LittleEndian.PutUint16(scratch[2*i:], x)
+			}
+			if err := fn(scratch[:2*n]); err != nil {
+				return err
+			}
+			v = v[n:]
+		}
 	}
 	return nil
 }
@@ -100,8 +126,8 @@ func eachChunk(s any, buf *buffer, fn func([]byte) error) error {
 type target struct {
 	name   string
 	lo, hi int64 // its bytes in the data
-	// dst is a []float32 or []float64 of the tensor's dtype and length, a
-	// []byte of its length (kept raw), or nil (hashed and dropped).
+	// dst is the tensor's host slice of its dtype and length ([]uint8 is
+	// kept as read), or nil (hashed and dropped).
 	dst any
 }
 
@@ -141,7 +167,8 @@ func skip(r io.Reader, n int64, scratch []byte, h hash.Hash) error {
 	return nil
 }
 
-// readFloats fills dst ([]float32 or []float64) from little-endian bytes.
+// readFloats fills dst ([]float32, []float64 or []uint16) from
+// little-endian bytes.
 func readFloats(r io.Reader, dst any, buf *buffer, h hash.Hash) error {
 	if nativeLittleEndian {
 		b := launch.HostBytes(dst)
@@ -178,6 +205,18 @@ func readFloats(r io.Reader, dst any, buf *buffer, h hash.Hash) error {
 			h.Write(scratch[:8*n])
 			for i := range v[:n] {
 				v[i] = math.Float64frombits(binary.LittleEndian.Uint64(scratch[8*i:]))
+			}
+			v = v[n:]
+		}
+	case []uint16:
+		for len(v) > 0 {
+			n := min(len(v), len(scratch)/2)
+			if _, err := io.ReadFull(r, scratch[:2*n]); err != nil {
+				return err
+			}
+			h.Write(scratch[:2*n])
+			for i := range v[:n] {
+				v[i] = binary.LittleEndian.Uint16(scratch[2*i:])
 			}
 			v = v[n:]
 		}

@@ -47,6 +47,8 @@ type importGroup struct {
 	L1                      float64  `json:"adagrad_go_l1"`
 	L2                      float64  `json:"adagrad_go_l2"`
 	Momentum                float64  `json:"adagrad_go_momentum"`
+	DecoupledWeightDecay    bool     `json:"adagrad_go_decoupled_weight_decay"`
+	Seed                    uint64   `json:"adagrad_go_seed,string"`
 }
 
 // torchGroups parses the param groups and returns them as this package's,
@@ -75,7 +77,8 @@ func torchGroups(js string) ([]torchGroup, []string, error) {
 		}
 		groups[gi] = torchGroup{LR: *g.LR, LRDecay: *g.LRDecay, WeightDecay: *g.WeightDecay,
 			InitialAccumulatorValue: *g.InitialAccumulatorValue, Eps: *g.Eps, Maximize: g.Maximize,
-			Params: g.Params, SkipNonFinite: g.SkipNonFinite, Rule: g.Rule, L1: g.L1, L2: g.L2, Momentum: g.Momentum}
+			Params: g.Params, SkipNonFinite: g.SkipNonFinite, Rule: g.Rule, L1: g.L1, L2: g.L2, Momentum: g.Momentum,
+			DecoupledWeightDecay: g.DecoupledWeightDecay, Seed: g.Seed}
 		if len(g.ParamNames) != len(g.Params) {
 			named = false
 			continue

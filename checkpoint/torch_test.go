@@ -97,7 +97,7 @@ func (g gradients) save(t *testing.T, path string) {
 			if v == nil {
 				continue
 			}
-			tensors = append(tensors, rawTensor{name: fmt.Sprintf("grad.%d.%d", s, i), dtype: dtypeName(v),
+			tensors = append(tensors, rawTensor{name: fmt.Sprintf("grad.%d.%d", s, i), dtype: dtypeNameOf(optim.TensorState{Param: v}.ParamDType()),
 				shape: []int{length(v)}, data: hostBytes(v)})
 		}
 	}

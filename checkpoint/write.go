@@ -17,31 +17,57 @@ import (
 // one part's range of it (see Part).
 type record struct {
 	name  string
-	shape []int // as stored
+	dt    device.DType // the parameters'
+	shape []int        // as stored
 	hyper optim.Hyper
 	step  int64
 	param any
 	state []any
+	// whole is the whole tensor's shape when the record is a part's range
+	// of it, stored flat as one dimension (shape [hi-lo]); nil for a whole
+	// tensor. A state per row or per block then holds the range's units
+	// (see stateUnit).
+	whole []int
 }
 
-// dtypeName is the safetensors dtype of a []float32 or []float64.
-func dtypeName(s any) string {
-	if _, ok := s.([]float64); ok {
+// dtypeNameOf is the safetensors dtype of an element type.
+func dtypeNameOf(dt device.DType) string {
+	switch dt {
+	case device.Float64:
 		return "F64"
+	case device.BFloat16:
+		return "BF16"
+	case device.Float16:
+		return "F16"
+	case device.Uint8:
+		return "U8"
 	}
 	return "F32"
 }
 
-// spec checks a record and returns its rule's definition.
+// stateShape is the stored shape of the record's state k: of a whole
+// tensor as optim.StateShape has it, of a range the units it holds.
+func (r record) stateShape(spec device.RuleSpec, k int) []int {
+	if r.whole == nil {
+		return optim.StateShape(spec, k, r.shape)
+	}
+	return []int{unitsOf(r.shape[0], stateUnit(spec, k, r.whole))}
+}
+
+// spec checks a record and returns its rule's definition: its parameters
+// a slice of its dtype and shape, every state of the rule's dtype and
+// size for that shape (device.StateSpec: the compute dtype or 8-bit
+// codes; per element, per row or per block).
 func (r record) spec() (device.RuleSpec, error) {
 	if err := optim.CheckName(r.name); err != nil {
 		return device.RuleSpec{}, wrap(err)
 	}
-	if width(r.param) == 0 {
-		return device.RuleSpec{}, fail("tensor %q holds %T, not []float32 or []float64", r.name, r.param)
+	n, ok := device.HostSlice(r.param, r.dt)
+	if !r.dt.Param() || !ok {
+		return device.RuleSpec{}, fail("tensor %q holds %T, not %v parameters", r.name, r.param, r.dt)
 	}
-	if n, ok := elements(r.shape, math.MaxInt64); !ok || n != int64(length(r.param)) {
-		return device.RuleSpec{}, fail("tensor %q has shape %v and %d elements", r.name, r.shape, length(r.param))
+	if count, ok := elements(r.shape, math.MaxInt64); !ok || count != int64(n) {
+		return device.RuleSpec{}, fail("tensor %q has shape %v and %d elements", r.name, r.shape, n)
 	}
 	if err := r.hyper.Validate(); err != nil {
 		return device.RuleSpec{}, fmt.Errorf("%w: tensor %q: %w", ErrCheckpoint, r.name, err)
@@ -54,12 +80,11 @@ func (r record) spec() (device.RuleSpec, error) {
 		return device.RuleSpec{}, fail("tensor %q has %d states, its rule %v keeps %d", r.name, len(r.state), spec.Rule, len(spec.State))
 	}
 	for k, ss := range spec.State {
-		if ss.Per != device.PerElement {
-			return device.RuleSpec{}, fail("tensor %q: %v keeps its %s per row, which checkpoints do not store yet", r.name, spec.Rule, ss.Name)
-		}
-		if fmt.Sprintf("%T", r.state[k]) != fmt.Sprintf("%T", r.param) || length(r.state[k]) != length(r.param) {
-			return device.RuleSpec{}, fail("tensor %q: its %s is %d of %T, its parameters %d of %T",
-				r.name, ss.Name, length(r.state[k]), r.state[k], length(r.param), r.param)
+		dt, want := ss.DTypeFor(r.dt), r.stateShape(spec, k)
+		count, _ := elements(want, math.MaxInt64)
+		if got, ok := device.HostSlice(r.state[k], dt); !ok || int64(got) != count {
+			return device.RuleSpec{}, fail("tensor %q: its %s is %d of %T, want %d %v (shape %v)",
+				r.name, ss.Name, length(r.state[k]), r.state[k], count, dt, want)
 		}
 	}
 	if r.step < 0 {
@@ -100,9 +125,9 @@ func encode(recs []record, meta map[string]string, shard *shardMeta) (*encoder, 
 	entries := make(map[string]entry, 3*len(recs))
 	e := &encoder{items: make([]any, 0, 3*len(recs))}
 	var off int64
-	add := func(name string, shape []int, data any) {
+	add := func(name string, dt device.DType, shape []int, data any) {
 		n := int64(length(data)) * width(data)
-		entries[name] = entry{DType: dtypeName(data), Shape: slices.Clone(shape), DataOffsets: [2]int64{off, off + n}}
+		entries[name] = entry{DType: dtypeNameOf(dt), Shape: slices.Clone(shape), DataOffsets: [2]int64{off, off + n}}
 		e.items = append(e.items, data)
 		off += n
 	}
@@ -120,11 +145,11 @@ func encode(recs []record, meta map[string]string, shard *shardMeta) (*encoder, 
 		}
 		seen[r.name] = true
 		names[i], steps[i], hypers[i] = r.name, r.step, r.hyper
-		add(r.name, r.shape, r.param)
+		add(r.name, r.dt, r.shape, r.param)
 		for k, ss := range spec.State {
-			add(stateKey(i, ss.Name), r.shape, r.state[k])
+			add(stateKey(i, ss.Name), ss.DTypeFor(r.dt), r.stateShape(spec, k), r.state[k])
 		}
-		add(stateKey(i, "step"), []int{}, []float32{float32(r.step)})
+		add(stateKey(i, "step"), device.Float32, []int{}, []float32{float32(r.step)})
 	}
 	full := make(map[string]string, len(meta)+6)
 	for k, v := range meta {
@@ -191,7 +216,7 @@ func (e *encoder) writeTo(w io.Writer) error {
 func wholeRecords(st optim.State) []record {
 	recs := make([]record, len(st.Tensors))
 	for i, ts := range st.Tensors {
-		recs[i] = record{name: ts.Name, shape: ts.Shape, hyper: ts.Hyper, step: ts.Step, param: ts.Param, state: ts.State}
+		recs[i] = record{name: ts.Name, dt: ts.ParamDType(), shape: ts.Shape, hyper: ts.Hyper, step: ts.Step, param: ts.Param, state: ts.State}
 	}
 	return recs
 }

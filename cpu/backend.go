@@ -35,19 +35,23 @@ func (c *Backend) String() string {
 	return fmt.Sprintf("cpu (%d threads)", runtime.GOMAXPROCS(0))
 }
 
-// Capabilities: every dtype, every rule in both forms, gather, copy and
-// free. Writes do not overlap updates: every call has finished when it
-// returns.
+// Capabilities: every dtype, every rule on every parameter dtype (half
+// parameters computed in float32), in both forms where the rule has a
+// row-sparse one, gather, copy and free. Writes do not overlap updates:
+// every call has finished when it returns.
 func (c *Backend) Capabilities() device.Capabilities { return capabilities() }
 
 func capabilities() device.Capabilities {
 	caps := device.Capabilities{
-		DTypes: []device.DType{device.Float32, device.Float64, device.BFloat16, device.Float16},
+		DTypes: []device.DType{device.Float32, device.Float64, device.BFloat16, device.Float16, device.Uint8},
 		Gather: true, Copy: true, Free: true,
 	}
+	params := []device.DType{device.Float32, device.Float64, device.BFloat16, device.Float16}
 	for _, r := range device.Rules() {
-		if _, ok := ruleKernels[r]; ok {
-			caps.Rules = append(caps.Rules, device.RuleSupport{Rule: r, DTypes: []device.DType{device.Float32, device.Float64}, Rows: true})
+		k, ok := ruleKernels[r]
+		spec, _ := r.Spec()
+		if ok {
+			caps.Rules = append(caps.Rules, device.RuleSupport{Rule: r, DTypes: params, Rows: !spec.DenseOnly && k.rows32 != nil})
 		}
 	}
 	return caps
@@ -60,9 +64,10 @@ type buffer struct {
 	f32 []float32
 	f64 []float64
 	u16 []uint16
+	u8  []uint8
 }
 
-func (b *buffer) release() { b.f32, b.f64, b.u16 = nil, nil, nil }
+func (b *buffer) release() { b.f32, b.f64, b.u16, b.u8 = nil, nil, nil, nil }
 
 // Alloc returns a zeroed buffer of n elements. A size larger than the
 // machine's memory is refused with device.ErrOutOfMemory before Go's
@@ -83,6 +88,8 @@ func (c *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
 		b.f32 = make([]float32, n)
 	case device.Float64:
 		b.f64 = make([]float64, n)
+	case device.Uint8:
+		b.u8 = make([]uint8, n)
 	default:
 		b.u16 = make([]uint16, n)
 	}
@@ -113,6 +120,8 @@ func (c *Backend) Write(dst device.Buffer, off int, src any) error {
 		copy(bs[0].f64[off:], s)
 	case []uint16:
 		copy(bs[0].u16[off:], s)
+	case []uint8:
+		copy(bs[0].u8[off:], s)
 	}
 	return nil
 }
@@ -136,6 +145,8 @@ func (c *Backend) Read(dst any, src device.Buffer, off int) error {
 		copy(d, bs[0].f64[off:off+n])
 	case []uint16:
 		copy(d, bs[0].u16[off:off+n])
+	case []uint8:
+		copy(d, bs[0].u8[off:off+n])
 	}
 	return nil
 }
@@ -160,6 +171,8 @@ func (c *Backend) Copy(dst, src device.Buffer) error {
 		parallelCopy(d.f32, s.f32)
 	case device.Float64:
 		parallelCopy(d.f64, s.f64)
+	case device.Uint8:
+		parallelCopy(d.u8, s.u8)
 	default:
 		parallelCopy(d.u16, s.u16)
 	}

@@ -17,20 +17,25 @@ type chunk struct {
 	lo, hi int
 }
 
-// rowAlign is the granularity a range may be split at: whole rows for a
-// rule with per-row state (and for the row-sparse pieces, whose ranges
-// carry the row width), else any element.
-func rowAlign(r device.Range) int {
-	if r.Width <= 0 {
-		return 1
-	}
+// unitAlign is the granularity a range may be split at: its rule's unit of
+// work (whole rows, whole blocks from the range's start), whole rows or
+// blocks for a rule with per-row or per-block state, whole rows for the
+// row-sparse pieces (ranges of no rule carrying the row width), else any
+// element.
+func unitAlign(r device.Range) int {
 	if r.Rule == 0 { // a run of touched rows (updateRows)
-		return r.Width
+		return max(r.Width, 1)
 	}
 	spec, _ := r.Rule.Spec()
+	if u := spec.UnitLen(r.Width); u > 1 {
+		return u
+	}
 	for _, s := range spec.State {
-		if s.Per == device.PerRow {
-			return r.Width
+		switch s.Per {
+		case device.PerRow:
+			return max(r.Width, 1)
+		case device.PerBlock:
+			return spec.Block
 		}
 	}
 	return 1
@@ -55,7 +60,7 @@ func forChunks(ranges []device.Range, fn func(r device.Range, lo, hi int)) {
 	base := max(minChunk, total/(4*workers))
 	var chunks []chunk
 	for _, r := range ranges {
-		a := rowAlign(r)
+		a := unitAlign(r)
 		size := (base + a - 1) / a * a
 		for lo := r.Off; lo < r.Off+r.Len; lo += size {
 			chunks = append(chunks, chunk{r, lo, min(lo+size, r.Off+r.Len)})

@@ -17,17 +17,23 @@ func (c *Backend) UpdateRows(u device.RowUpdate) error {
 		return err
 	}
 	k := ruleKernels[u.Range.Rule]
-	if p := bs[0]; p.DType() == device.Float32 {
-		updateRows(p.f32, u.Values.([]float32), stateOf(bs[1:], (*buffer).slice32), u, k.rows32)
-	} else {
-		updateRows(p.f64, u.Values.([]float64), stateOf(bs[1:], (*buffer).slice64), u, k.rows64)
+	st := stateBuffers{bs[1+device.StateReal], bs[1+device.StateBytes]}
+	switch p := bs[0]; p.DType() {
+	case device.Float32:
+		updateRows(p.f32, u.Values.([]float32), st.real32(), u, k.rows32, nil)
+	case device.Float64:
+		updateRows(p.f64, u.Values.([]float64), st.real64(), u, k.rows64, nil)
+	default:
+		updateRows(nil, u.Values.([]float32), st.real32(), u, k.rows32, p)
 	}
 	return nil
 }
 
 // updateRows runs the row kernel on every touched row, rows split across
-// all cores.
-func updateRows[T float](p, values []T, st [device.MaxStates][]T, u device.RowUpdate, k kernel[T]) {
+// all cores. For half-precision parameters (in halfParam, p nil) each row
+// is widened to float32 first and rounded back stochastically, element j
+// of the range with the bits of index j under the range's key.
+func updateRows[T float](p, values []T, real []T, u device.RowUpdate, k kernel[T], halfParam *buffer) {
 	r, w := u.Range, u.Range.Width
 	if w == 0 || len(u.Indices) == 0 {
 		return
@@ -36,9 +42,21 @@ func updateRows[T float](p, values []T, st [device.MaxStates][]T, u device.RowUp
 	// forChunks splits the run of touched rows' values; each piece holds
 	// whole rows.
 	forChunks([]device.Range{{Len: len(u.Indices) * w, Width: w}}, func(_ device.Range, lo, hi int) {
+		var wide []T
+		if halfParam != nil {
+			wide = make([]T, w)
+		}
 		for i := lo / w; i < hi/w; i++ {
 			e := r.Off + int(u.Indices[i])*w
-			k(p[e:e+w], values[i*w:(i+1)*w], pieceStates(&st, r, e, e+w), c)
+			st, _ := pieceStates(real, nil, r, e, e+w)
+			if halfParam == nil {
+				k(p[e:e+w], values[i*w:(i+1)*w], st, c)
+				continue
+			}
+			row := any(wide).([]float32)
+			widenInto(row, halfParam.u16[e:e+w], halfParam.DType())
+			k(wide, values[i*w:(i+1)*w], st, c)
+			roundInto(halfParam.u16[e:e+w], row, halfParam.DType(), r.Key, uint64(e-r.Off))
 		}
 	})
 }
@@ -64,6 +82,10 @@ func (c *Backend) ReadRows(dst any, src device.Buffer, off, width int, rows []in
 			copy(d[i*width:(i+1)*width], bs[0].f32[e:e+width])
 		case []float64:
 			copy(d[i*width:(i+1)*width], bs[0].f64[e:e+width])
+		case []uint16:
+			copy(d[i*width:(i+1)*width], bs[0].u16[e:e+width])
+		case []uint8:
+			copy(d[i*width:(i+1)*width], bs[0].u8[e:e+width])
 		}
 	}
 	return nil

@@ -117,3 +117,129 @@ decay64:
 done64:
 	VZEROUPPER
 	RET
+
+// rowMask: 8 all-ones dwords, then 8 zero ones; the 8 dwords from
+// rowMask+4*(8-t) select the first t lanes.
+DATA rowMask<>+0(SB)/8, $0xffffffffffffffff
+DATA rowMask<>+8(SB)/8, $0xffffffffffffffff
+DATA rowMask<>+16(SB)/8, $0xffffffffffffffff
+DATA rowMask<>+24(SB)/8, $0xffffffffffffffff
+DATA rowMask<>+32(SB)/8, $0
+DATA rowMask<>+40(SB)/8, $0
+DATA rowMask<>+48(SB)/8, $0
+DATA rowMask<>+56(SB)/8, $0
+GLOBL rowMask<>(SB), RODATA|NOPTR, $64
+
+// func rowSquares32AVX2(p, grad *float32, n int, sign, wd float32, a *[8]float32)
+// a[l] = the sum, left to right with one fused multiply-add each, of
+// h[j]² over the elements of the row j ≡ l (mod 8), where h = sign·g, and
+// h = fma(wd, p, sign·g) when wd != 0: device.AdagradRowwise: lanes.
+// The tail missing lanes load as zeros, whose square adds nothing (a
+// lane sum is never -0). n >= 1.
+TEXT ·rowSquares32AVX2(SB), NOSPLIT, $0-40
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS sign+24(FP), Y11
+	VBROADCASTSS wd+28(FP), Y10
+	MOVQ a+32(FP), AX
+	VXORPS Y0, Y0, Y0
+	MOVQ CX, DX
+	ANDQ $-8, DX
+	XORQ BX, BX
+	MOVQ CX, R8
+	SUBQ DX, R8 // the tail length
+	SHLQ $2, R8
+	LEAQ rowMask<>+32(SB), R9
+	SUBQ R8, R9
+	VMOVUPS (R9), Y9 // the tail mask
+	VXORPS X12, X12, X12
+	VUCOMISS wd+28(FP), X12
+	JNE decaySq
+
+plainSq:
+	CMPQ BX, DX
+	JAE plainSqTail
+	VMOVUPS (SI)(BX*4), Y1
+	VFMADD231PS Y1, Y1, Y0 // a = fma(g, g, a): (±g)² = g²
+	ADDQ $8, BX
+	JMP plainSq
+
+plainSqTail:
+	CMPQ BX, CX
+	JAE doneSq
+	LEAQ (SI)(BX*4), R10
+	VMASKMOVPS (R10), Y9, Y1
+	VFMADD231PS Y1, Y1, Y0
+	JMP doneSq
+
+decaySq:
+	CMPQ BX, DX
+	JAE decaySqTail
+	VMULPS (SI)(BX*4), Y11, Y1 // h = sign·g
+	VMOVUPS (DI)(BX*4), Y2
+	VFMADD231PS Y2, Y10, Y1    // h = fma(wd, p, h)
+	VFMADD231PS Y1, Y1, Y0     // a = fma(h, h, a)
+	ADDQ $8, BX
+	JMP decaySq
+
+decaySqTail:
+	CMPQ BX, CX
+	JAE doneSq
+	LEAQ (SI)(BX*4), R10
+	LEAQ (DI)(BX*4), R11
+	VMASKMOVPS (R10), Y9, Y1
+	VMASKMOVPS (R11), Y9, Y2
+	VMULPS Y1, Y11, Y1
+	VFMADD231PS Y2, Y10, Y1
+	VFMADD231PS Y1, Y1, Y0
+
+doneSq:
+	VMOVUPS Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func rowStep32AVX2(p, grad *float32, n int, mult, corr float32)
+// p = corr·p - mult·g rounded once after the rounded product mult·g (one
+// fused multiply-subtract): device.AdagradRowwise: step, mult carrying
+// the sign. n >= 1.
+TEXT ·rowStep32AVX2(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS mult+24(FP), Y8
+	VBROADCASTSS corr+28(FP), Y10
+	MOVQ CX, DX
+	ANDQ $-8, DX
+	XORQ BX, BX
+
+stepLoop:
+	CMPQ BX, DX
+	JAE stepTail
+	VMULPS (SI)(BX*4), Y8, Y1 // a = mult·g
+	VMOVUPS (DI)(BX*4), Y2
+	VFMSUB231PS Y2, Y10, Y1   // a = corr·p - a
+	VMOVUPS Y1, (DI)(BX*4)
+	ADDQ $8, BX
+	JMP stepLoop
+
+stepTail:
+	CMPQ BX, CX
+	JAE stepDone
+	MOVQ CX, R8
+	SUBQ DX, R8
+	SHLQ $2, R8
+	LEAQ rowMask<>+32(SB), R9
+	SUBQ R8, R9
+	VMOVUPS (R9), Y9
+	LEAQ (SI)(BX*4), R10
+	LEAQ (DI)(BX*4), R11
+	VMASKMOVPS (R10), Y9, Y1
+	VMASKMOVPS (R11), Y9, Y2
+	VMULPS Y1, Y8, Y1
+	VFMSUB231PS Y2, Y10, Y1
+	VMASKMOVPS Y1, Y9, (R11)
+
+stepDone:
+	VZEROUPPER
+	RET

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"unsafe"
 
 	"gorgonia.org/cu"
 
@@ -35,15 +36,21 @@ type Backend struct {
 	copiedSet bool
 	log       launchLog
 	mod       cu.Module
-	update    map[device.DType]cu.Function // update_*, by gradient dtype (half ones for float32 parameters)
-	inline    map[device.DType]cu.Function // update_*_inline, likewise
-	rowsFn    map[device.DType]cu.Function // update_rows_f32, update_rows_f64
-	gather    map[device.DType]cu.Function // gather_rows_f32, gather_rows_f64
-	stage     *stager
-	args      *args
-	// tables caches the last range table of each parameter dtype (see
-	// update.go).
-	tables map[device.DType]*tableCache
+	update    map[dtypes]cu.Function       // update_*, by parameter and gradient dtype
+	inline    map[dtypes]cu.Function       // update_*_inline, likewise
+	units     map[dtypes]cu.Function       // update_units_*, likewise
+	rowsFn    map[device.DType]cu.Function // update_rows_*, by parameter dtype
+	gather    map[device.DType]cu.Function // gather_rows_*, by parameter dtype
+	// tables is device.Adagrad8Bit's code table and thresholds
+	// (launch.Tables8Bit), uploaded once.
+	tables scratch
+	// none stands in for a state buffer no range of an update uses.
+	none  buffer
+	stage *stager
+	args  *args
+	// rangeTables caches the last range table of each parameter dtype
+	// (see update.go).
+	rangeTables map[device.DType]*tableCache
 	// Device scratch for row-sparse work too large to read from staging
 	// memory directly: the rows and values of UpdateRows, the row indices
 	// and the gathered rows of ReadRows. Only the compute stream uses them,
@@ -59,23 +66,28 @@ var (
 	_ device.Copier    = (*Backend)(nil)
 )
 
-// Capabilities: float32, float64, half gradients, every rule of
-// kernels/adagrad.cu in both forms, gather, copy and free; host→device
-// writes run beside kernels (on a stream of their own), so the optimizer
-// double-buffers gradients.
+// Capabilities: float32, float64, half gradients and half parameters
+// (computed in float32), 8-bit state, every rule of kernels/adagrad.cu on
+// every parameter dtype, row-sparse where the rule has that form, gather,
+// copy and free; host→device writes run beside kernels (on a stream of
+// their own), so the optimizer double-buffers gradients.
 func (b *Backend) Capabilities() device.Capabilities { return b.caps }
 
 func capabilities() device.Capabilities {
-	real := []device.DType{device.Float32, device.Float64}
+	params := []device.DType{device.Float32, device.Float64, device.BFloat16, device.Float16}
 	caps := device.Capabilities{
-		DTypes: []device.DType{device.Float32, device.Float64, device.BFloat16, device.Float16},
+		DTypes: append(append([]device.DType(nil), params...), device.Uint8),
 		Gather: true, Copy: true, Free: true, OverlapsWrites: true,
 	}
 	for _, r := range device.Rules() {
-		caps.Rules = append(caps.Rules, device.RuleSupport{Rule: r, DTypes: real, Rows: true})
+		spec, _ := r.Spec()
+		caps.Rules = append(caps.Rules, device.RuleSupport{Rule: r, DTypes: params, Rows: !spec.DenseOnly})
 	}
 	return caps
 }
+
+// dtypes is a pair of parameter and gradient dtypes.
+type dtypes struct{ param, grad device.DType }
 
 // Open opens CUDA device ordinal: it makes a context, compiles
 // kernels/adagrad.cu with NVRTC for the device (or takes it from the
@@ -88,9 +100,9 @@ func Open(ordinal int) (*Backend, error) {
 	if ordinal < 0 || ordinal >= n {
 		return nil, fmt.Errorf("%w: no CUDA device %d (%d present)", device.ErrUnavailable, ordinal, n)
 	}
-	b := &Backend{ordinal: ordinal, caps: capabilities(), update: map[device.DType]cu.Function{},
-		inline: map[device.DType]cu.Function{}, rowsFn: map[device.DType]cu.Function{},
-		gather: map[device.DType]cu.Function{}, tables: map[device.DType]*tableCache{}}
+	b := &Backend{ordinal: ordinal, caps: capabilities(), update: map[dtypes]cu.Function{},
+		inline: map[dtypes]cu.Function{}, units: map[dtypes]cu.Function{}, rowsFn: map[device.DType]cu.Function{},
+		gather: map[device.DType]cu.Function{}, rangeTables: map[device.DType]*tableCache{}}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	prev, err := cu.CurrentContext()
@@ -182,25 +194,44 @@ func (b *Backend) load() error {
 		return wrap(fmt.Sprintf("cuModuleLoadData(%s)", imageName(img)), err)
 	}
 	b.image = img
-	for _, k := range []struct {
-		name string
-		dt   device.DType
-		into map[device.DType]cu.Function
-	}{
-		{"update_f32", device.Float32, b.update}, {"update_f64", device.Float64, b.update},
-		{"update_f32_bf16", device.BFloat16, b.update}, {"update_f32_f16", device.Float16, b.update},
-		{"update_f32_inline", device.Float32, b.inline}, {"update_f64_inline", device.Float64, b.inline},
-		{"update_f32_bf16_inline", device.BFloat16, b.inline}, {"update_f32_f16_inline", device.Float16, b.inline},
-		{"update_rows_f32", device.Float32, b.rowsFn}, {"update_rows_f64", device.Float64, b.rowsFn},
-		{"gather_rows_f32", device.Float32, b.gather}, {"gather_rows_f64", device.Float64, b.gather},
-	} {
-		f, err := b.mod.Function(k.name)
-		if err != nil {
-			return wrap("cuModuleGetFunction("+k.name+")", err)
-		}
-		k.into[k.dt] = f
+	function := func(name string) (cu.Function, error) {
+		f, err := b.mod.Function(name)
+		return f, wrap("cuModuleGetFunction("+name+")", err)
 	}
-	return nil
+	f32, f64, bf16, f16 := device.Float32, device.Float64, device.BFloat16, device.Float16
+	for name, key := range map[string]dtypes{
+		"f32": {f32, f32}, "f64": {f64, f64}, "f32_bf16": {f32, bf16}, "f32_f16": {f32, f16},
+		"bf16_f32": {bf16, f32}, "bf16_bf16": {bf16, bf16}, "f16_f32": {f16, f32}, "f16_f16": {f16, f16},
+	} {
+		if b.update[key], err = function("update_" + name); err != nil {
+			return err
+		}
+		if b.inline[key], err = function("update_" + name + "_inline"); err != nil {
+			return err
+		}
+		if b.units[key], err = function("update_units_" + name); err != nil {
+			return err
+		}
+	}
+	for name, dt := range map[string]device.DType{"f32": f32, "f64": f64, "bf16": bf16, "f16": f16} {
+		if b.rowsFn[dt], err = function("update_rows_" + name); err != nil {
+			return err
+		}
+	}
+	for name, dts := range map[string][]device.DType{"f32": {f32}, "f64": {f64}, "u16": {bf16, f16}} {
+		f, err := function("gather_rows_" + name)
+		if err != nil {
+			return err
+		}
+		for _, dt := range dts {
+			b.gather[dt] = f
+		}
+	}
+	tb := launch.Tables8Bit()
+	if err := b.tables.grow(b, len(tb)); err != nil {
+		return err
+	}
+	return wrap("cuMemcpyHtoD", cu.MemcpyHtoD(b.tables.ptr, unsafe.Pointer(&tb[0]), int64(len(tb))))
 }
 
 func imageName(img nvrtc.Image) string {
@@ -393,10 +424,10 @@ func (b *Backend) release() error {
 	for _, x := range live {
 		keep(x.(*buffer).release())
 	}
-	for _, t := range b.tables {
+	for _, t := range b.rangeTables {
 		keep(t.dev.free())
 	}
-	for _, sc := range []*scratch{&b.rows, &b.vals, &b.gatherRows, &b.gathered} {
+	for _, sc := range []*scratch{&b.rows, &b.vals, &b.gatherRows, &b.gathered, &b.tables} {
 		keep(sc.free())
 	}
 	if b.stage != nil {
@@ -410,7 +441,7 @@ func (b *Backend) release() error {
 		keep(wrap("cuModuleUnload", b.mod.Unload()))
 		b.mod = cu.Module{}
 	}
-	b.update, b.inline, b.rowsFn, b.gather = nil, nil, nil, nil
+	b.update, b.inline, b.units, b.rowsFn, b.gather = nil, nil, nil, nil, nil
 	if b.copied != (cu.Event{}) {
 		keep(wrap("cuEventDestroy", cu.DestroyEvent(&b.copied)))
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/adagrad-go/adagrad/cpu"
 	"github.com/adagrad-go/adagrad/device"
 	"github.com/adagrad-go/adagrad/internal/half"
+	"github.com/adagrad-go/adagrad/internal/pathcheck"
 )
 
 // These tests drive each of the backend's internal paths (range tables by
@@ -183,65 +184,18 @@ func random(rng *rand.Rand, dt device.DType, n int, positive bool) any {
 	return s
 }
 
-// pathRules are the rules the path tests mix: every per-element rule of
-// the Adagrad family, Adagrad most often.
+// pathRules are the rules the path tests of element work mix: every rule
+// of the Adagrad family that works element by element, of one state and
+// of two, Adagrad most often. (TestFamilyPathsMatchCPU adds the rules of
+// row and block work.)
 var pathRules = []device.Rule{device.Adagrad, device.AdagradEpsInside, device.Adagrad, device.AdagradTF, device.AdagradNoEps,
 	device.Adagrad, device.AdagradOptax, device.AdagradGloVe, device.ProximalAdagrad, device.AdagradDA, device.AdagradJAX}
 
-// pathCoefs are the coefficients of rule r for range i at a step, by the
-// names the rules give them: the learning rate decays with the step, and
-// the weight decay, the sign and l1 vary with i (l1 0 and not: both
-// branches of the regularised rules).
-func pathCoefs(r device.Rule, i, step int, rows bool) [device.MaxCoefs]float64 {
-	spec, _ := r.Spec()
-	var c [device.MaxCoefs]float64
-	for k, cs := range spec.Coefs {
-		switch cs.Name {
-		case "lr":
-			c[k] = 0.01 * float64(1+i%4) / (1 + 0.1*float64(step)) // a decayed learning rate: the table changes per step
-		case "eps":
-			c[k] = 1e-8 * float64(1+i%3)
-		case "weight_decay":
-			if i%4 == 1 && !rows {
-				c[k] = 0.001
-			}
-		case "sign":
-			c[k] = 1
-			if i%5 == 4 {
-				c[k] = -1
-			}
-		case "l1":
-			c[k] = 0.01 * float64(i%2)
-		case "l2":
-			c[k] = 0.1
-		case "step":
-			c[k] = float64(step + 1)
-		case "momentum":
-			c[k] = 0.9
-		case "one_minus_momentum":
-			c[k] = 0.1
-		}
-	}
-	return c
-}
-
 // ranges cuts n elements into count ranges of mixed rules and
-// coefficients, some unaligned, with gaps, state at the same offsets.
+// coefficients, some unaligned, with gaps; each range's first state at its
+// own offset, a second state n further (pathcheck.StateOffsets).
 func ranges(rng *rand.Rand, n, count int, step int) []device.Range {
-	var rs []device.Range
-	at := 0
-	base := (n - 2*count) / count
-	for i := range count {
-		size := max(1, base-rng.IntN(5))
-		if i == count-1 {
-			size = n - at
-		}
-		rule := pathRules[(i+count)%len(pathRules)]
-		rs = append(rs, device.Range{Off: at, Len: size, Rule: rule, Coef: pathCoefs(rule, i, step, false),
-			StateOff: [device.MaxStates]int{at, at}})
-		at += size + rng.IntN(3) // gaps leave some elements untouched
-	}
-	return rs
+	return pathcheck.Ranges(rng, n, count, step, pathRules)
 }
 
 func TestUpdatePathsMatchCPU(t *testing.T) {
@@ -256,8 +210,9 @@ func TestUpdatePathsMatchCPU(t *testing.T) {
 				p.t = t
 				n := 4099 + 37*count
 				param := p.alloc(k.param, n, random(rng, k.param, n, false))
-				sum := p.alloc(k.param, n, random(rng, k.param, n, true))
-				sum2 := p.alloc(k.param, n, random(rng, k.param, n, true))
+				// Every state in one buffer: first states in [0, n), second
+				// ones in [n, 2n).
+				sum := p.alloc(k.param, 2*n, random(rng, k.param, 2*n, true))
 				grad := p.alloc(k.grad, n, nil)
 				for step := range 4 {
 					// Steps 1 and 2 keep the ranges (the cached table), the
@@ -265,7 +220,7 @@ func TestUpdatePathsMatchCPU(t *testing.T) {
 					rs := ranges(rand.New(rand.NewPCG(uint64(count), 0)), n, count, min(step, 1)+2*(step/3))
 					p.write(grad, 0, random(rng, k.grad, n, false))
 					u := func(x func(twin) device.Buffer) device.Update {
-						return device.Update{Param: x(param), Grad: x(grad), State: [device.MaxStates]device.Buffer{x(sum), x(sum2)}, Ranges: rs}
+						return device.Update{Param: x(param), Grad: x(grad), State: [device.StateBuffers]device.Buffer{x(sum)}, Ranges: rs}
 					}
 					if err := p.gpu.Update(u(func(x twin) device.Buffer { return x.g })); err != nil {
 						t.Fatal(err)
@@ -275,8 +230,37 @@ func TestUpdatePathsMatchCPU(t *testing.T) {
 					}
 				}
 				p.same("param", param)
-				p.same("sum", sum)
-				p.same("second state", sum2)
+				p.same("states", sum)
+			})
+		}
+	}
+}
+
+// TestFamilyPathsMatchCPU drives the rules of every state layout (row and
+// block units beside element ones, in one launch) on every parameter and
+// gradient dtype, with range tables by value and in device memory, that
+// change and stay, and row-sparse steps of a thread per row through mapped
+// staging memory and through device scratch, against the CPU backend.
+func TestFamilyPathsMatchCPU(t *testing.T) {
+	p := newPair(t)
+	defer func(v int) { zeroCopyMax = v }(zeroCopyMax)
+	for _, k := range [][2]device.DType{{device.Float32, device.Float32}, {device.Float64, device.Float64},
+		{device.Float32, device.BFloat16}, {device.Float32, device.Float16}, {device.BFloat16, device.Float32},
+		{device.BFloat16, device.BFloat16}, {device.Float16, device.Float32}, {device.Float16, device.Float16}} {
+		// 1 to 16 ranges: by value; 17 and 40: in device memory.
+		for _, count := range []int{1, 5, inlineRanges, inlineRanges + 1, 40} {
+			t.Run(fmt.Sprintf("%v-params-%v-grads/ranges=%d", k[0], k[1], count), func(t *testing.T) {
+				pathcheck.Family(t, p.gpu, p.cpu, k[0], k[1], count)
+			})
+		}
+		if k[1] != k[0].Compute() {
+			continue
+		}
+		for _, zc := range []int{64 << 10, 0} {
+			zeroCopyMax = zc
+			t.Run(fmt.Sprintf("%v-rows/zero-copy=%d", k[0], zc), func(t *testing.T) {
+				pathcheck.FamilyRows(t, p.gpu, p.cpu, k[0], 300, 9, 120)
+				pathcheck.FamilyRows(t, p.gpu, p.cpu, k[0], 4096, 64, 2000)
 			})
 		}
 	}
@@ -297,8 +281,9 @@ func TestRowPathsMatchCPU(t *testing.T) {
 				n := c.rows*c.width + 5
 				off := 4 + c.touched%2 // aligned (the vector path) or not
 				param := p.alloc(dt, n, random(rng, dt, n, false))
-				sum := p.alloc(dt, n, random(rng, dt, n, true))
-				sum2 := p.alloc(dt, n, random(rng, dt, n, true))
+				// First states at off, second ones (AdagradDA's, AdagradJAX's)
+				// at n+off, in one buffer.
+				sum := p.alloc(dt, 2*n+off, random(rng, dt, 2*n+off, true))
 				for step := range 3 {
 					rows := make([]int64, c.touched)
 					for i, r := range rng.Perm(c.rows)[:c.touched] {
@@ -314,13 +299,13 @@ func TestRowPathsMatchCPU(t *testing.T) {
 						rule = pathRules[(ci+3*step)%len(pathRules)]
 					}
 					r := device.Range{Off: off, Len: c.rows * c.width, Width: c.width, Rule: rule,
-						Coef: pathCoefs(rule, ci, step, true), StateOff: [device.MaxStates]int{off, off}}
+						Coef: pathcheck.Coefs(rule, ci, step, true), StateOff: [device.MaxStates]int{off, n + off}}
 					for _, side := range []struct {
-						upd        device.Updater
-						param      device.Buffer
-						sum, state device.Buffer
-					}{{p.gpu, param.g, sum.g, sum2.g}, {p.cpu, param.c, sum.c, sum2.c}} {
-						u := device.RowUpdate{Param: side.param, State: [device.MaxStates]device.Buffer{side.sum, side.state}, Range: r,
+						upd   device.Updater
+						param device.Buffer
+						sum   device.Buffer
+					}{{p.gpu, param.g, sum.g}, {p.cpu, param.c, sum.c}} {
+						u := device.RowUpdate{Param: side.param, State: [device.StateBuffers]device.Buffer{side.sum}, Range: r,
 							Rows: c.rows, Indices: rows, Values: vals}
 						if err := side.upd.UpdateRows(u); err != nil {
 							t.Fatal(err)
@@ -340,8 +325,7 @@ func TestRowPathsMatchCPU(t *testing.T) {
 					}
 				}
 				p.same("param", param)
-				p.same("sum", sum)
-				p.same("second state", sum2)
+				p.same("states", sum)
 				// A gather of every touched row, large enough for scratch
 				// when zeroCopyMax allows none.
 				all := make([]int64, c.rows)

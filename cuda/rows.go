@@ -65,18 +65,23 @@ func (b *Backend) UpdateRows(u device.RowUpdate) error {
 			}
 			rows, values = b.rows.ptr, b.vals.ptr
 		}
+		spec, _ := r.Rule.Spec()
 		perRow := launch.Units(r.Width)
+		if spec.Work == device.ByRow {
+			perRow = 1 // a thread per row
+		}
 		units := perRow * len(u.Indices)
-		s0, s1 := states(xs[0], xs[1:])
+		real, _ := b.states(xs[1:])
+		st := launch.StateOffsets(r)
 		a := b.args
 		a.reset()
-		a.u64(uint64(xs[0].ptr), uint64(s0.ptr), uint64(s1.ptr), uint64(rows), uint64(values),
+		a.u64(uint64(xs[0].ptr), uint64(real.ptr), uint64(rows), uint64(values),
 			uint64(r.Off), uint64(r.Width), uint64(perRow), uint64(units),
-			uint64(r.Rule), uint64(r.StateOff[0]), uint64(r.StateOff[1]))
+			uint64(r.Rule), uint64(spec.Work), st[0], st[1], r.Key)
 		for _, c := range r.Coef {
 			a.u64(launch.RealBits(dt, c))
 		}
-		if err := b.launch(b.rowsFn[dt], units, &xs[0].use, &s0.use, &s1.use); err != nil {
+		if err := b.launch(b.rowsFn[dt], units, &xs[0].use, &real.use); err != nil {
 			return err
 		}
 		if sl != nil {

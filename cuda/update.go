@@ -38,26 +38,31 @@ type tableCache struct {
 	units   int
 	dev     scratch
 	onDev   bool // dev holds table
+	// work: some range's rule works on rows or blocks (kernels
+	// update_units_*, table in device memory), not only on elements.
+	work bool
 }
 
 // table returns the cache of dtype dt holding ranges' table.
 func (b *Backend) table(dt device.DType, ranges []device.Range) *tableCache {
-	t := b.tables[dt]
+	t := b.rangeTables[dt]
 	if t == nil {
 		t = &tableCache{}
-		b.tables[dt] = t
+		b.rangeTables[dt] = t
 	}
 	if t.table == nil || !launch.SameRanges(t.ranges, ranges) {
 		meta, coef, units := launch.Table(dt, ranges)
 		t.ranges = append(t.ranges[:0], ranges...)
 		t.table, t.metaLen, t.units, t.onDev = append(meta, coef...), len(meta), units, false
+		t.work = launch.UnitWork(ranges)
 	}
 	return t
 }
 
 // Update queues one launch of kernels/adagrad.cu over every range of u,
 // whatever their rules, with the range table as a kernel parameter (or,
-// beyond inlineRanges ranges, in device memory, uploaded when it changes).
+// beyond inlineRanges ranges, or with ranges of row or block work, in
+// device memory, uploaded when it changes).
 // It returns before the device is done, having called nothing that waits.
 func (b *Backend) Update(u device.Update) error {
 	return b.call(append([]device.Buffer{u.Param, u.Grad}, u.State[:]...), func(xs []*buffer) error {
@@ -72,13 +77,13 @@ func (b *Backend) Update(u device.Update) error {
 		if t.units == 0 {
 			return nil
 		}
-		s0, s1 := states(xs[0], xs[2:])
+		real, bytes := b.states(xs[2:])
 		a := b.args
 		a.reset()
-		a.u64(uint64(xs[0].ptr), uint64(xs[1].ptr), uint64(s0.ptr), uint64(s1.ptr))
-		// The half-gradient kernels are for float32 parameters.
-		fn := b.inline[u.Grad.DType()]
-		if len(u.Ranges) <= inlineRanges {
+		a.u64(uint64(xs[0].ptr), uint64(xs[1].ptr), uint64(real.ptr), uint64(bytes.ptr), uint64(b.tables.ptr))
+		key := dtypes{dt, u.Grad.DType()}
+		fn := b.inline[key]
+		if len(u.Ranges) <= inlineRanges && !t.work {
 			a.block(t.table, inlineBytes)
 		} else {
 			if !t.onDev {
@@ -92,25 +97,29 @@ func (b *Backend) Update(u device.Update) error {
 				}
 				t.onDev = true
 			}
-			fn = b.update[u.Grad.DType()]
+			fn = b.update[key]
+			if t.work {
+				fn = b.units[key]
+			}
 			a.u64(uint64(t.dev.ptr), uint64(t.dev.ptr)+uint64(t.metaLen))
 		}
 		a.u64(uint64(len(u.Ranges)), uint64(t.units))
-		return b.launch(fn, t.units, &xs[0].use, &xs[1].use, &s0.use, &s1.use)
+		return b.launch(fn, t.units, &xs[0].use, &xs[1].use, &real.use, &bytes.use)
 	})
 }
 
-// states returns state buffers 0 and 1, with the parameters standing in
-// for a state the rules do not have (kernels never touch it).
-func states(param *buffer, state []*buffer) (s0, s1 *buffer) {
-	out := [device.MaxStates]*buffer{}
+// states returns the state buffers of the compute dtype and of 8-bit
+// codes, with an empty buffer (b.none) standing in for one the ranges'
+// rules do not use (kernels never touch it).
+func (b *Backend) states(state []*buffer) (real, bytes *buffer) {
+	out := [device.StateBuffers]*buffer{}
 	for k := range out {
-		out[k] = param
+		out[k] = &b.none
 		if k < len(state) && state[k] != nil {
 			out[k] = state[k]
 		}
 	}
-	return out[0], out[1]
+	return out[device.StateReal], out[device.StateBytes]
 }
 
 // launch starts fn with b.args over n work items, one thread each, on the

@@ -11,7 +11,8 @@ import (
 type Capabilities struct {
 	// DTypes are the element types Alloc takes. BFloat16 and Float16 in
 	// the list mean that dense updates of float32 parameters also take
-	// gradients of that type.
+	// gradients of that type (see GradOK); Uint8, that 8-bit state can be
+	// kept.
 	DTypes []DType
 	// Rules are the update rules the backend's Updater runs.
 	Rules []RuleSupport
@@ -30,7 +31,7 @@ type Capabilities struct {
 // and whether with row-sparse gradients (Updater.UpdateRows) too.
 type RuleSupport struct {
 	Rule   Rule
-	DTypes []DType // parameter dtypes: Float32, Float64
+	DTypes []DType // parameter dtypes: Float32, Float64, BFloat16, Float16 (computed in float32)
 	Rows   bool
 }
 

@@ -13,11 +13,14 @@ type RowReader interface {
 	ReadRows(dst any, src Buffer, off, width int, rows []int64) error
 }
 
-// CheckRows validates a ReadRows call: dst has src's dtype and room for
-// every row, and every row lies inside src (rows of width 0 are empty, but
-// are still not negative).
+// CheckRows validates a ReadRows call: dst has src's dtype (as Read takes
+// it: []uint16 for half parameters) and room for every row, and every row
+// lies inside src (rows of width 0 are empty, but are still not negative).
 func CheckRows(dst any, src Buffer, off, width int, rows []int64) error {
-	dt, n, err := DTypeOf(dst)
+	if src == nil {
+		return fmt.Errorf("%w: nil buffer", ErrForeignBuffer)
+	}
+	dt, n, err := hostType(dst, src.DType())
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,10 @@
 package device
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Range is one contiguous run of parameter elements [Off, Off+Len) updated
@@ -14,25 +16,37 @@ type Range struct {
 	Rule     Rule
 	// Coef holds the rule's coefficients (RuleSpec.Coefs) in order, the rest
 	// zero. They are computed in float64 by the caller (the learning rate
-	// after decay, for example) and rounded to the buffers' dtype by the
-	// backend.
+	// after decay, for example) and rounded to the parameters' compute
+	// dtype by the backend.
 	Coef [MaxCoefs]float64
 	// Width is the row length in elements: needed by rules with per-row
-	// state, and by row-sparse updates.
+	// state or per-row work, and by row-sparse updates.
 	Width int
-	// StateOff[k] is where the range's state starts in state buffer k, for
-	// every state the rule has: element Off+i uses state element
-	// StateOff[k]+i (PerElement) or StateOff[k]+i/Width (PerRow).
+	// StateOff[k] is where the range's state k starts in the state buffer
+	// of its type (StateSpec.Buffer): element Off+i uses state element
+	// StateOff[k]+i (PerElement), StateOff[k]+i/Width (PerRow) or
+	// StateOff[k]+i/Block (PerBlock).
 	StateOff [MaxStates]int
+	// Key is the stochastic-rounding key of this step for half-precision
+	// parameters (ignored for others): every backend computes an element in
+	// float32 and writes element Off+i back rounded with the random bits
+	// StochasticBits(Key, i) (see RoundBF16 and RoundF16), so that one key
+	// gives the same bits everywhere. The optimizer draws a key per tensor
+	// and step from its seed (optim.Hyper.Seed).
+	Key uint64
 }
 
 // Update asks for one step of the ranges' rules over parameter, gradient
 // and state buffers. Every backend computes each rule exactly as its
-// RuleSpec states, in the buffers' dtype, so that all backends agree
-// bitwise.
+// RuleSpec states, in the parameters' compute dtype, so that all backends
+// agree bitwise.
+//
+// State[StateReal] holds every state of the compute dtype of every range,
+// State[StateBytes] every 8-bit one, each at its range's StateOff: ranges
+// of different rules share the buffers and one call.
 type Update struct {
 	Param, Grad Buffer
-	State       [MaxStates]Buffer
+	State       [StateBuffers]Buffer
 	Ranges      []Range
 }
 
@@ -40,7 +54,8 @@ type Update struct {
 // elements at Range.Off of the parameter buffer (Range.Len = Rows×Width):
 // row Indices[i] takes gradient Values[i*Width:(i+1)*Width] and the rule's
 // row-sparse form; no other element, parameter or state, changes. The
-// host sends only indices and values, never a dense gradient.
+// host sends only indices and values, never a dense gradient. Values are
+// of the parameters' compute dtype (float32 for half parameters).
 //
 // Indices must be strictly increasing: the optimizer sums duplicate rows on
 // the host, in the order given (as PyTorch coalesces them), before it calls
@@ -48,11 +63,11 @@ type Update struct {
 // threads write one row.
 type RowUpdate struct {
 	Param   Buffer
-	State   [MaxStates]Buffer
+	State   [StateBuffers]Buffer
 	Range   Range
 	Rows    int
 	Indices []int64
-	Values  any // []float32 or []float64 of the parameters' dtype
+	Values  any // []float32 or []float64 of the parameters' compute dtype
 }
 
 // Updater is the capability of running update rules: dense (Update) and
@@ -65,17 +80,16 @@ type Updater interface {
 }
 
 // Validate checks what every backend must check before it touches memory:
-// the buffers' dtypes (the gradient has the parameters' dtype, or for
-// float32 parameters BFloat16 or Float16: read and widened exactly), every
-// range inside the parameter and gradient buffers, sorted and disjoint,
-// every range's state inside its state buffers, and every coefficient
-// valid in the dtype.
+// the buffers' dtypes (see GradOK), every range inside the parameter and
+// gradient buffers, sorted and disjoint, every range's state inside its
+// state buffer and apart from every other range's, and every coefficient
+// valid in the compute dtype.
 func (u Update) Validate() error {
 	if u.Param == nil || u.Grad == nil {
 		return fmt.Errorf("%w: update needs param and grad buffers", ErrForeignBuffer)
 	}
 	dt, gdt := u.Param.DType(), u.Grad.DType()
-	if !dt.Real() || gdt != dt && !(dt == Float32 && gdt.Half()) {
+	if !GradOK(dt, gdt) {
 		return fmt.Errorf("%w: param %v, grad %v", ErrDType, dt, gdt)
 	}
 	n := min(u.Param.Len(), u.Grad.Len())
@@ -93,6 +107,24 @@ func (u Update) Validate() error {
 		return err
 	}
 	return checkStateDisjoint(u.Ranges)
+}
+
+// GradOK reports whether dense gradients of dtype grad may update
+// parameters of dtype param: gradients of the parameters' dtype; for
+// float32 parameters also BFloat16 and Float16 ones (read and widened
+// exactly); for half parameters also Float32 ones.
+func GradOK(param, grad DType) bool {
+	switch {
+	case !param.Param():
+		return false
+	case grad == param:
+		return true
+	case param == Float32:
+		return grad.Half()
+	case param.Half():
+		return grad == Float32
+	}
+	return false
 }
 
 // checkDistinct returns an ErrRange error when one buffer plays two roles
@@ -123,7 +155,7 @@ func roleName(i int) string {
 	case 1:
 		return "the gradients"
 	}
-	return fmt.Sprintf("state %d", i-2)
+	return fmt.Sprintf("state buffer %d", i-2)
 }
 
 // Validate checks a row update as Update.Validate checks a dense one, and
@@ -134,15 +166,15 @@ func (u RowUpdate) Validate() error {
 		return fmt.Errorf("%w: row update needs a param buffer", ErrForeignBuffer)
 	}
 	dt := u.Param.DType()
-	if !dt.Real() {
+	if !dt.Param() {
 		return fmt.Errorf("%w: param %v", ErrDType, dt)
 	}
 	vdt, nv, err := DTypeOf(u.Values)
 	if err != nil {
 		return err
 	}
-	if vdt != dt {
-		return fmt.Errorf("%w: param is %v, values %v", ErrDType, dt, vdt)
+	if vdt != dt.Compute() {
+		return fmt.Errorf("%w: param is %v, values %v (want %v)", ErrDType, dt, vdt, dt.Compute())
 	}
 	r := u.Range
 	if u.Rows < 0 || r.Width < 0 || (r.Width > 0 && u.Rows > math.MaxInt/r.Width) || r.Len != u.Rows*r.Width {
@@ -170,39 +202,40 @@ func (u RowUpdate) Validate() error {
 	return nil
 }
 
-// validate checks one range against a parameter buffer of n elements, the
-// state buffers and the rule's coefficients in dtype dt.
-func (r Range) validate(dt DType, n int, state [MaxStates]Buffer, rows bool) error {
+// validate checks one range against a parameter buffer of n elements of
+// dtype dt, the state buffers and the rule's coefficients in dt's compute
+// dtype.
+func (r Range) validate(dt DType, n int, state [StateBuffers]Buffer, rows bool) error {
 	spec, ok := r.Rule.Spec()
 	if !ok {
 		return fmt.Errorf("%w: %v", ErrRule, r.Rule)
 	}
+	if rows && spec.DenseOnly {
+		return fmt.Errorf("%w: %v has no row-sparse form", ErrRule, r.Rule)
+	}
 	if r.Off < 0 || r.Len < 0 || r.Width < 0 || r.Off > n-r.Len {
 		return fmt.Errorf("%w: [%d,%d) in %d elements", ErrRange, r.Off, r.Off+r.Len, n)
 	}
-	if err := checkCoefs(spec, r.Coef, dt, rows); err != nil {
+	if err := checkCoefs(spec, r.Coef, dt.Compute(), rows); err != nil {
 		return err
 	}
-	for k := range MaxStates {
-		if k >= len(spec.State) {
-			continue
-		}
-		s := state[k]
+	if spec.Work == ByRow && r.Len > 0 && (r.Width == 0 || r.Len%r.Width != 0) {
+		return fmt.Errorf("%w: %v works on whole rows, but the range of %d is not whole rows of %d", ErrRange, r.Rule, r.Len, r.Width)
+	}
+	for k, ss := range spec.State {
+		s := state[ss.Buffer()]
 		if s == nil {
-			return fmt.Errorf("%w: %v needs state buffer %d (%s)", ErrForeignBuffer, r.Rule, k, spec.State[k].Name)
+			return fmt.Errorf("%w: %v needs state buffer %d (%s)", ErrForeignBuffer, r.Rule, ss.Buffer(), ss.Name)
 		}
-		if s.DType() != dt {
-			return fmt.Errorf("%w: param %v, state %s %v", ErrDType, dt, spec.State[k].Name, s.DType())
+		if want := ss.DTypeFor(dt); s.DType() != want {
+			return fmt.Errorf("%w: param %v, state %s %v (want %v)", ErrDType, dt, ss.Name, s.DType(), want)
 		}
-		need := r.Len
-		if spec.State[k].Per == PerRow {
-			if r.Width == 0 || r.Len%r.Width != 0 {
-				return fmt.Errorf("%w: %v keeps %s per row, but the range of %d is not whole rows of %d", ErrRange, r.Rule, spec.State[k].Name, r.Len, r.Width)
-			}
-			need = r.Len / r.Width
+		if ss.Per == PerRow && r.Len > 0 && (r.Width == 0 || r.Len%r.Width != 0) {
+			return fmt.Errorf("%w: %v keeps %s per row, but the range of %d is not whole rows of %d", ErrRange, r.Rule, ss.Name, r.Len, r.Width)
 		}
+		need := spec.StateLen(k, r.Len, r.Width)
 		if off := r.StateOff[k]; off < 0 || off > s.Len()-need {
-			return fmt.Errorf("%w: state %s [%d,%d) in %d elements", ErrRange, spec.State[k].Name, off, off+need, s.Len())
+			return fmt.Errorf("%w: state %s [%d,%d) in %d elements", ErrRange, ss.Name, off, off+need, s.Len())
 		}
 	}
 	return nil
@@ -224,6 +257,10 @@ func checkCoefs(spec RuleSpec, c [MaxCoefs]float64, dt DType, rows bool) error {
 			if v != 1 && v != -1 {
 				return fmt.Errorf("%w: %s = %v (want 1 or -1)", ErrHyper, cs.Name, v)
 			}
+		case cs.Flag:
+			if v != 0 && v != 1 {
+				return fmt.Errorf("%w: %s = %v (want 0 or 1)", ErrHyper, cs.Name, v)
+			}
 		case rows && cs.DenseOnly && v != 0:
 			return fmt.Errorf("%w: %s = %v: %v has no row-sparse form with it", ErrHyper, cs.Name, v, spec.Rule)
 		default:
@@ -235,29 +272,48 @@ func checkCoefs(spec RuleSpec, c [MaxCoefs]float64, dt DType, rows bool) error {
 	return nil
 }
 
-// checkStateDisjoint checks that no two ranges share state elements, which
-// would make two device threads write one element. Ranges whose state
-// offsets rise with their parameter offsets (the optimizer's arenas) pass
-// in one scan.
+// checkStateDisjoint checks that no two states, of one range or of two,
+// share elements of a state buffer, which would make two device threads
+// write one element. States whose offsets rise range by range and state by
+// state (the optimizer's arenas) pass in one scan; others are sorted first.
 func checkStateDisjoint(ranges []Range) error {
-	for k := range MaxStates {
-		end := 0
-		for i, r := range ranges {
-			spec, _ := r.Rule.Spec()
-			if k >= len(spec.State) {
-				continue
+	var end [StateBuffers]int
+	for _, r := range ranges {
+		spec, _ := r.Rule.Spec()
+		for k, ss := range spec.State {
+			if size := spec.StateLen(k, r.Len, r.Width); size > 0 {
+				b := ss.Buffer()
+				if r.StateOff[k] < end[b] {
+					return checkStateRegions(ranges)
+				}
+				end[b] = r.StateOff[k] + size
 			}
-			size := r.Len
-			if spec.State[k].Per == PerRow && r.Width > 0 {
-				size = r.Len / r.Width
+		}
+	}
+	return nil
+}
+
+// checkStateRegions is checkStateDisjoint for states in any order: every
+// state's region, sorted per buffer, ends before the next begins.
+func checkStateRegions(ranges []Range) error {
+	type region struct{ lo, hi, rng, k int }
+	var regions [StateBuffers][]region
+	for i, r := range ranges {
+		spec, _ := r.Rule.Spec()
+		for k, ss := range spec.State {
+			if size := spec.StateLen(k, r.Len, r.Width); size > 0 {
+				b := ss.Buffer()
+				regions[b] = append(regions[b], region{r.StateOff[k], r.StateOff[k] + size, i, k})
 			}
-			if size == 0 {
-				continue
+		}
+	}
+	for _, rs := range regions {
+		slices.SortFunc(rs, func(a, b region) int { return cmp.Compare(a.lo, b.lo) })
+		for j := 1; j < len(rs); j++ {
+			if rs[j].lo < rs[j-1].hi {
+				return fmt.Errorf("%w: range %d's state %d starts at %d, inside range %d's state %d (states must be disjoint)",
+					ErrRange, rs[j].rng, rs[j].k, rs[j].lo, rs[j-1].rng, rs[j-1].k)
 			}
-			if r.StateOff[k] < end {
-				return fmt.Errorf("%w: range %d's state %d starts at %d, inside an earlier range's (ranges' states must be sorted and disjoint)", ErrRange, i, k, r.StateOff[k])
-			}
-			end = r.StateOff[k] + size
 		}
 	}
 	return nil

@@ -17,22 +17,25 @@ import (
 
 // Backend runs Adagrad on one OpenCL device. Make it with Open.
 type Backend struct {
-	mu     sync.Mutex
-	track  device.Tracker
-	caps   device.Capabilities
-	info   deviceInfo
-	dev    *cl.Device
-	ctx    *cl.Context
-	queue  *cl.CommandQueue
-	progs  []*cl.Program
-	update map[device.DType]*cl.Kernel // update, by gradient dtype (half ones for float parameters)
-	rows   map[device.DType]*cl.Kernel // update_rows, by dtype
-	gather map[device.DType]*cl.Kernel // gather_rows, by dtype
-	local  int                         // work-group size
+	mu    sync.Mutex
+	track device.Tracker
+	caps  device.Capabilities
+	info  deviceInfo
+	dev   *cl.Device
+	ctx   *cl.Context
+	queue *cl.CommandQueue
+	progs []*cl.Program
+	// programs holds the kernels built for each pair of parameter and
+	// gradient dtypes (see program).
+	programs map[dtypes]*program
+	local    int // work-group size
+	// tables is device.Adagrad8Bit's code table and thresholds
+	// (launch.Tables8Bit), uploaded once.
+	tables *cl.MemObject
 	stage  stager
-	// tables caches the range table of the last dense update of each
+	// rangeTables caches the range table of the last dense update of each
 	// parameter dtype, on the device (see update.go).
-	tables map[device.DType]*tableCache
+	rangeTables map[device.DType]*tableCache
 	// The rows and values of the last row-sparse launch, and the rows and
 	// result of the last gather, grown as needed. The in-order queue runs
 	// an upload into them after the kernels queued before it.
@@ -48,22 +51,24 @@ var (
 )
 
 // Capabilities: float32, float64 where the device has cl_khr_fp64, half
-// gradients, every rule of kernels/adagrad.cl in both forms, gather, copy
-// and free. Transfers and kernels share one in-order queue, so a write
-// never overlaps a kernel.
+// gradients and half parameters (computed in float32), 8-bit state, every
+// rule of kernels/adagrad.cl on every parameter dtype, row-sparse where the
+// rule has that form, gather, copy and free. Transfers and kernels share
+// one in-order queue, so a write never overlaps a kernel.
 func (b *Backend) Capabilities() device.Capabilities { return b.caps }
 
 func capabilities(fp64 bool) device.Capabilities {
-	real := []device.DType{device.Float32}
+	params := []device.DType{device.Float32, device.BFloat16, device.Float16}
 	if fp64 {
-		real = append(real, device.Float64)
+		params = append(params, device.Float64)
 	}
 	caps := device.Capabilities{
-		DTypes: append(append([]device.DType(nil), real...), device.BFloat16, device.Float16),
+		DTypes: append(append([]device.DType(nil), params...), device.Uint8),
 		Gather: true, Copy: true, Free: true,
 	}
 	for _, r := range device.Rules() {
-		caps.Rules = append(caps.Rules, device.RuleSupport{Rule: r, DTypes: real, Rows: true})
+		spec, _ := r.Spec()
+		caps.Rules = append(caps.Rules, device.RuleSupport{Rule: r, DTypes: params, Rows: !spec.DenseOnly})
 	}
 	return caps
 }
@@ -94,8 +99,7 @@ func Open(platform, dev int) (*Backend, error) {
 	if !info.roundedDivSqrt {
 		return nil, fmt.Errorf("%w: %s: %w", device.ErrUnavailable, info.name, ErrRounding)
 	}
-	b := &Backend{info: *info, caps: capabilities(info.fp64), update: map[device.DType]*cl.Kernel{},
-		rows: map[device.DType]*cl.Kernel{}, gather: map[device.DType]*cl.Kernel{}, tables: map[device.DType]*tableCache{}}
+	b := &Backend{info: *info, caps: capabilities(info.fp64), programs: map[dtypes]*program{}, rangeTables: map[device.DType]*tableCache{}}
 	if err := b.init(); err != nil {
 		b.release()
 		return nil, err
@@ -125,52 +129,98 @@ func (b *Backend) init() error {
 	if b.queue, err = b.ctx.CreateCommandQueue(b.dev, 0); err != nil {
 		return wrap("clCreateCommandQueue", err)
 	}
-	if err := b.build(device.Float32, "-DREAL=float"); err != nil {
+	first, err := b.program(device.Float32, device.Float32)
+	if err != nil {
 		return err
 	}
-
 	if b.info.fp64 {
-		if err := b.build(device.Float64, "-DREAL=double -DADAGRAD_FP64"); err != nil {
+		if _, err := b.program(device.Float64, device.Float64); err != nil {
 			return err
 		}
 	}
-	k := b.update[device.Float32]
-	wg, err := k.WorkGroupSize(b.dev)
+	wg, err := first.update.WorkGroupSize(b.dev)
 	if err != nil {
 		return wrap("clGetKernelWorkGroupInfo", err)
 	}
 	b.local = max(1, min(256, wg))
+	tb := launch.Tables8Bit()
+	if b.tables, err = b.ctx.CreateEmptyBuffer(cl.MemReadOnly, len(tb)); err != nil {
+		return wrap("clCreateBuffer", err)
+	}
+	ev, err := b.queue.EnqueueWriteBuffer(b.tables, true, 0, len(tb), unsafe.Pointer(&tb[0]), nil)
+	if err != nil {
+		return wrap("clEnqueueWriteBuffer", err)
+	}
+	ev.Release()
 	return nil
 }
 
-// build compiles kernels/adagrad.cl for one dtype.
-func (b *Backend) build(dt device.DType, defines string) error {
-	return b.buildSource(kernels.OpenCL, dt, defines)
+// dtypes is a pair of parameter and gradient dtypes.
+type dtypes struct{ param, grad device.DType }
+
+// program is kernels/adagrad.cl built for one pair of parameter and
+// gradient dtypes: update and update_units, and for gradients of the
+// compute dtype update_rows and gather_rows.
+type program struct {
+	update, units, rows, gather *cl.Kernel
 }
 
-// buildSource compiles src and keeps its kernels for dt; a compiler
+// program returns the kernels for parameters of p and gradients of g,
+// building them when first asked (half-precision ones are rare).
+func (b *Backend) program(p, g device.DType) (*program, error) {
+	if pr := b.programs[dtypes{p, g}]; pr != nil {
+		return pr, nil
+	}
+	defines := "-DREAL=float"
+	if p == device.Float64 {
+		defines = "-DREAL=double -DADAGRAD_FP64"
+	}
+	defines += map[device.DType]string{device.BFloat16: " -DPARAM_BF16", device.Float16: " -DPARAM_F16"}[p]
+	if g.Half() {
+		defines += map[device.DType]string{device.BFloat16: " -DGRAD_BF16", device.Float16: " -DGRAD_F16"}[g]
+	}
+	pr, err := b.buildSource(kernels.OpenCL, fmt.Sprintf("%v parameters and %v gradients", p, g), defines, g == p.Compute())
+	if err != nil {
+		return nil, err
+	}
+	b.programs[dtypes{p, g}] = pr
+	return pr, nil
+}
+
+// buildSource compiles src and returns its kernels (update and
+// update_units, and with rows set update_rows and gather_rows); a compiler
 // failure carries the build log.
-func (b *Backend) buildSource(src string, dt device.DType, defines string) error {
+func (b *Backend) buildSource(src, what, defines string, rows bool) (*program, error) {
 	prog, err := b.ctx.CreateProgramWithSource([]string{src})
 	if err != nil {
-		return wrap("clCreateProgramWithSource", err)
+		return nil, wrap("clCreateProgramWithSource", err)
 	}
 	b.progs = append(b.progs, prog)
 	if err := prog.BuildProgram([]*cl.Device{b.dev}, buildOptions+" "+defines); err != nil {
-		return fmt.Errorf("opencl: building kernels/adagrad.cl for %v on %s: %w", dt, b.info.name, err)
+		return nil, fmt.Errorf("opencl: building kernels/adagrad.cl for %s on %s: %w", what, b.info.name, err)
 	}
-	names := map[string]map[device.DType]*cl.Kernel{"update": b.update}
-	if !dt.Half() {
-		names["update_rows"], names["gather_rows"] = b.rows, b.gather
+	pr := &program{}
+	names := map[string]**cl.Kernel{"update": &pr.update, "update_units": &pr.units}
+	if rows {
+		names["update_rows"], names["gather_rows"] = &pr.rows, &pr.gather
 	}
 	for name, into := range names {
 		k, err := prog.CreateKernel(name)
 		if err != nil {
-			return wrap("clCreateKernel("+name+")", err)
+			pr.release()
+			return nil, wrap("clCreateKernel("+name+")", err)
 		}
-		into[dt] = k
+		*into = k
 	}
-	return nil
+	return pr, nil
+}
+
+func (pr *program) release() {
+	for _, k := range []*cl.Kernel{pr.update, pr.units, pr.rows, pr.gather} {
+		if k != nil {
+			k.Release()
+		}
+	}
 }
 
 func (b *Backend) String() string {
@@ -189,14 +239,6 @@ func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
 	h, err := b.track.NewHeader(b.caps, dt, n, 0)
 	if err != nil {
 		return nil, err
-	}
-	if dt.Half() && b.update[dt] == nil {
-		// Half-precision gradients are rare: their kernels are built when
-		// the first such buffer is made.
-		if err := b.build(dt, map[device.DType]string{device.BFloat16: "-DREAL=float -DGRAD_BF16",
-			device.Float16: "-DREAL=float -DGRAD_F16"}[dt]); err != nil {
-			return nil, err
-		}
 	}
 	x := &buffer{BufferHeader: h}
 	if n > 0 {
@@ -351,18 +393,20 @@ func (b *Backend) release() {
 		x.(*buffer).release()
 	}
 	b.releaseStage()
-	for _, t := range b.tables {
+	for _, t := range b.rangeTables {
 		t.meta.release()
 		t.coef.release()
 	}
 	for _, sc := range []*scratch{&b.rowIdx, &b.vals, &b.gatherRows, &b.gathered} {
 		sc.release()
 	}
-	for _, ks := range []map[device.DType]*cl.Kernel{b.update, b.rows, b.gather} {
-		for dt, k := range ks {
-			k.Release()
-			delete(ks, dt)
-		}
+	for key, pr := range b.programs {
+		pr.release()
+		delete(b.programs, key)
+	}
+	if b.tables != nil {
+		b.tables.Release()
+		b.tables = nil
 	}
 	for _, p := range b.progs {
 		p.Release()

@@ -5,8 +5,6 @@ package opencl
 import (
 	"strings"
 	"testing"
-
-	"github.com/adagrad-go/adagrad/device"
 )
 
 // TestBuildLog checks that a kernel that does not compile is reported with
@@ -24,7 +22,7 @@ func TestBuildLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	err = b.buildSource("kernel void adagrad(global float *p) { p[0] = undefined_name; }", device.Float32, "")
+	_, err = b.buildSource("kernel void update(global float *p) { p[0] = undefined_name; }", "a test", "", false)
 	if err == nil {
 		t.Fatal("a broken kernel built")
 	}

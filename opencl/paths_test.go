@@ -4,6 +4,7 @@ package opencl
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/adagrad-go/adagrad/cpu"
 	"github.com/adagrad-go/adagrad/device"
+	"github.com/adagrad-go/adagrad/internal/pathcheck"
 )
 
 func openFirst(t *testing.T) *Backend {
@@ -73,6 +75,9 @@ func TestTablesFollowRanges(t *testing.T) {
 	b := openFirst(t)
 	ref := cpu.New()
 	for _, dt := range b.caps.Rules[0].DTypes {
+		if !dt.Real() {
+			continue // half parameters: the conformance suite's
+		}
 		const n = 1000
 		type side struct {
 			dev     device.Backend
@@ -147,6 +152,30 @@ func TestTablesFollowRanges(t *testing.T) {
 					t.Fatalf("%v element %d: opencl %v, cpu %v", dt, i, got[i], want[i])
 				}
 			}
+		}
+	}
+}
+
+// TestFamilyPathsMatchCPU drives the rules of every state layout (row and
+// block units beside element ones, in one launch) on every parameter and
+// gradient dtype, with tables that change and stay, and row-sparse steps
+// of a thread per row, against the CPU backend.
+func TestFamilyPathsMatchCPU(t *testing.T) {
+	b := openFirst(t)
+	ref := cpu.New()
+	for _, k := range [][2]device.DType{{device.Float32, device.Float32}, {device.Float64, device.Float64},
+		{device.Float32, device.BFloat16}, {device.BFloat16, device.Float32}, {device.BFloat16, device.BFloat16},
+		{device.Float16, device.Float32}, {device.Float16, device.Float16}} {
+		if !b.caps.HasDType(k[0]) {
+			continue
+		}
+		for _, count := range []int{1, 5, 40} {
+			t.Run(fmt.Sprintf("%v-params-%v-grads/ranges=%d", k[0], k[1], count), func(t *testing.T) {
+				pathcheck.Family(t, b, ref, k[0], k[1], count)
+			})
+		}
+		if k[1] == k[0].Compute() {
+			t.Run(fmt.Sprintf("%v-rows", k[0]), func(t *testing.T) { pathcheck.FamilyRows(t, b, ref, k[0], 300, 9, 120) })
 		}
 	}
 }

@@ -35,18 +35,27 @@ func (b *Backend) UpdateRows(u device.RowUpdate) error {
 	if err := b.put(&b.vals, launch.HostBytes(u.Values)); err != nil {
 		return err
 	}
+	pr, err := b.program(dt, dt.Compute())
+	if err != nil {
+		return err
+	}
+	spec, _ := r.Rule.Spec()
 	perRow := launch.Units(r.Width)
+	if spec.Work == device.ByRow {
+		perRow = 1
+	}
 	units := perRow * len(u.Indices)
-	s0, s1 := stateMems(xs[0], xs[1:])
-	k := b.rows[dt]
-	if err := k.SetArgs(xs[0].mem, s0, s1, b.rowIdx.mem, b.vals.mem, uint64(r.Off), uint64(r.Width), uint64(perRow), uint64(units),
-		uint64(r.Rule), uint64(r.StateOff[0]), uint64(r.StateOff[1])); err != nil {
+	real, bytes := b.stateMems(xs[1:])
+	st := launch.StateOffsets(r)
+	k := pr.rows
+	if err := k.SetArgs(xs[0].mem, real, bytes, b.rowIdx.mem, b.vals.mem, uint64(r.Off), uint64(r.Width), uint64(perRow), uint64(units),
+		uint64(r.Rule), uint64(spec.Work), st[0], st[1], r.Key); err != nil {
 		return wrap("clSetKernelArg", err)
 	}
-	const firstCoef = 12 // the kernel's argument index of c0
+	const firstCoef = 14 // the kernel's argument index of c0
 	for i, c := range r.Coef {
 		bits := launch.RealBits(dt, c)
-		if err := k.SetArgUnsafe(firstCoef+i, dt.Size(), unsafe.Pointer(&bits)); err != nil {
+		if err := k.SetArgUnsafe(firstCoef+i, dt.Compute().Size(), unsafe.Pointer(&bits)); err != nil {
 			return wrap("clSetKernelArg", err)
 		}
 	}
@@ -78,8 +87,12 @@ func (b *Backend) ReadRows(dst any, src device.Buffer, off, width int, rows []in
 	if err := b.grow(&b.gathered, len(host)); err != nil {
 		return err
 	}
+	pr, err := b.program(src.DType(), src.DType().Compute())
+	if err != nil {
+		return err
+	}
 	total := len(rows) * width
-	k := b.gather[src.DType()]
+	k := pr.gather
 	if err := k.SetArgs(b.gathered.mem, xs[0].mem, b.gatherRows.mem, uint64(off), uint64(width), uint64(total)); err != nil {
 		return wrap("clSetKernelArg", err)
 	}

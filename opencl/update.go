@@ -20,14 +20,17 @@ type tableCache struct {
 	ranges     []device.Range
 	units      int
 	meta, coef scratch
+	// work: some range's rule works on rows or blocks (kernel
+	// update_units), not only on elements (update).
+	work bool
 }
 
 // table returns dt's table holding ranges, uploaded.
 func (b *Backend) table(dt device.DType, ranges []device.Range) (*tableCache, error) {
-	t := b.tables[dt]
+	t := b.rangeTables[dt]
 	if t == nil {
 		t = &tableCache{}
-		b.tables[dt] = t
+		b.rangeTables[dt] = t
 	}
 	if t.ranges != nil && launch.SameRanges(t.ranges, ranges) {
 		return t, nil
@@ -43,6 +46,7 @@ func (b *Backend) table(dt device.DType, ranges []device.Range) (*tableCache, er
 		}
 	}
 	t.ranges, t.units = append(make([]device.Range, 0, len(ranges)), ranges...), units
+	t.work = launch.UnitWork(ranges)
 	return t, nil
 }
 
@@ -63,30 +67,38 @@ func (b *Backend) Update(u device.Update) error {
 	if err := b.caps.CheckRules(dt, false, u.Ranges...); err != nil {
 		return err
 	}
+	pr, err := b.program(dt, u.Grad.DType())
+	if err != nil {
+		return err
+	}
 	t, err := b.table(dt, u.Ranges)
 	if err != nil || t.units == 0 {
 		return err
 	}
-	s0, s1 := stateMems(xs[0], xs[2:])
-	k := b.update[u.Grad.DType()] // the half-gradient builds are for float parameters
-	if err := k.SetArgs(xs[0].mem, xs[1].mem, s0, s1, t.meta.mem, t.coef.mem, uint32(len(u.Ranges)), uint64(t.units)); err != nil {
+	real, bytes := b.stateMems(xs[2:])
+	k := pr.update
+	if t.work {
+		k = pr.units
+	}
+	if err := k.SetArgs(xs[0].mem, xs[1].mem, real, bytes, b.tables, t.meta.mem, t.coef.mem, uint32(len(u.Ranges)), uint64(t.units)); err != nil {
 		return wrap("clSetKernelArg", err)
 	}
 	return b.enqueue(k, t.units)
 }
 
-// stateMems returns the memory of state buffers 0 and 1, with the
-// parameters standing in for a state the rules do not have (kernels never
-// touch it).
-func stateMems(param *buffer, state []*buffer) (s0, s1 *cl.MemObject) {
-	mems := [device.MaxStates]*cl.MemObject{}
+// stateMems returns the memory of the state buffers of the compute dtype
+// and of 8-bit codes, with the tables standing in for a buffer the ranges'
+// rules do not use (or an empty one: OpenCL has no empty buffers); kernels
+// never touch it.
+func (b *Backend) stateMems(state []*buffer) (real, bytes *cl.MemObject) {
+	mems := [device.StateBuffers]*cl.MemObject{}
 	for k := range mems {
-		mems[k] = param.mem
+		mems[k] = b.tables
 		if k < len(state) && state[k] != nil && state[k].mem != nil {
 			mems[k] = state[k].mem
 		}
 	}
-	return mems[0], mems[1]
+	return mems[device.StateReal], mems[device.StateBytes]
 }
 
 // enqueue launches k with one work-item per unit: PoCL vectorises across

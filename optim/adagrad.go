@@ -15,8 +15,18 @@ import (
 type Param struct {
 	Name string
 	// Init holds the starting values, []float32 or []float64; the tensor's
-	// dtype is Init's. It is copied to the device by New and not kept.
+	// dtype is Init's unless DType says otherwise. It is copied to the
+	// device by New and not kept.
 	Init any
+	// DType keeps the parameters on the device in half the memory:
+	// device.BFloat16 or device.Float16 (0: Init's dtype). Init is then
+	// []float32, rounded to nearest, or []uint16 codes. The tensor computes
+	// in float32 with float32 state, takes float32 gradients (Grad32,
+	// SetGrad, SetSparseGrad; SetGradPrecision may send them in the same
+	// half type), and writes its parameters back with stochastic rounding
+	// seeded by Hyper.Seed (see device.Range.Key), the same bits on every
+	// backend. Read returns them as []uint16 codes or widened []float32.
+	DType device.DType
 	// Shape is the row-major shape; nil means one dimension of len(Init).
 	Shape []int
 	// Options override the optimizer's hyperparameters for this tensor.
@@ -34,7 +44,7 @@ type Adagrad struct {
 	dev     device.Backend
 	upd     device.Updater
 	caps    device.Capabilities
-	arenas  []*arena // one per dtype present, Float32 first
+	arenas  []*arena // one per parameter dtype present, in paramDTypes order
 	tensors []*tensor
 	byName  map[string]*tensor
 	closed  bool
@@ -44,7 +54,7 @@ type Adagrad struct {
 type tensor struct {
 	name     string
 	shape    []int
-	dt       device.DType
+	dt       device.DType // the parameters' dtype; they compute in dt.Compute()
 	n        int
 	hyper    Hyper
 	rule     device.Rule
@@ -127,11 +137,32 @@ func shapeSize(shape []int, dt device.DType) (int, error) {
 	return size, nil
 }
 
+// paramDType returns a Param's dtype and length.
+func paramDType(p Param) (device.DType, int, error) {
+	switch {
+	case p.DType == 0:
+		return device.DTypeOf(p.Init)
+	case p.DType.Half():
+		codes, err := halfParams(p.Init, p.DType)
+		return p.DType, len(codes), err
+	case p.DType.Real():
+		dt, n, err := device.DTypeOf(p.Init)
+		if err == nil && dt != p.DType {
+			err = fmt.Errorf("%w: DType %v with Init of %v", device.ErrDType, p.DType, dt)
+		}
+		return dt, n, err
+	}
+	return 0, 0, fmt.Errorf("%w: parameters of %v", device.ErrDType, p.DType)
+}
+
+// paramDTypes are the parameter dtypes, in the order of the arenas.
+var paramDTypes = []device.DType{device.Float32, device.Float64, device.BFloat16, device.Float16}
+
 func newTensor(p Param, base Hyper) (*tensor, error) {
 	if err := CheckName(p.Name); err != nil {
 		return nil, err
 	}
-	dt, n, err := device.DTypeOf(p.Init)
+	dt, n, err := paramDType(p)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +196,7 @@ func (a *Adagrad) build(params []Param) error {
 	for i, t := range a.tensors {
 		init[t] = params[i].Init
 	}
-	for _, dt := range []device.DType{device.Float32, device.Float64} {
+	for _, dt := range paramDTypes {
 		var ts []*tensor
 		for _, t := range a.tensors {
 			if t.dt == dt {
@@ -184,7 +215,11 @@ func (a *Adagrad) build(params []Param) error {
 		a.arenas = append(a.arenas, ar)
 		for _, t := range ts {
 			t.arena = ar
-			if err := a.upload(t, init[t], nil); err != nil {
+			p := init[t]
+			if t.dt.Half() {
+				p, _ = halfParams(p, t.dt) // checked by newTensor
+			}
+			if err := a.upload(t, p, nil); err != nil {
 				a.freeArenas()
 				return err
 			}
@@ -193,8 +228,9 @@ func (a *Adagrad) build(params []Param) error {
 	return nil
 }
 
-// upload writes a tensor's parameters and its state (each filled with the
-// rule's starting value when state is nil).
+// upload writes a tensor's parameters (of its dtype: codes for half
+// parameters) and its state (each filled with the rule's starting value
+// when state is nil).
 func (a *Adagrad) upload(t *tensor, param any, state []any) error {
 	ar := t.arena
 	start := time.Now()
@@ -202,39 +238,21 @@ func (a *Adagrad) upload(t *tensor, param any, state []any) error {
 	if err := a.dev.Write(ar.param, t.off, param); err != nil {
 		return fmt.Errorf("optim: uploading %q: %w", t.name, err)
 	}
-	for k := range t.spec.State {
+	for k, ss := range t.spec.State {
+		dt := ss.DTypeFor(t.dt)
 		var s any
 		if state != nil {
 			s = state[k]
 		} else {
-			s = filled(t.dt, t.stateLen(k), t.def.initial(t.hyper, k))
+			s = filled(dt, t.stateLen(k), t.def.initial(t.hyper, k))
 		}
-		if err := a.dev.Write(ar.state[k], t.stateOff[k], s); err != nil {
-			return fmt.Errorf("optim: uploading %s of %q: %w", t.spec.State[k].Name, t.name, err)
+		if err := a.dev.Write(ar.state[ss.Buffer()], t.stateOff[k], s); err != nil {
+			return fmt.Errorf("optim: uploading %s of %q: %w", ss.Name, t.name, err)
 		}
-		bytes += int64(t.stateLen(k)) * int64(t.dt.Size())
+		bytes += int64(t.stateLen(k)) * int64(dt.Size())
 	}
 	a.stats.transfer(bytes, 0, start)
 	return nil
-}
-
-func filled(dt device.DType, n int, v float64) any {
-	if dt == device.Float32 {
-		s := make([]float32, n)
-		if v != 0 {
-			for i := range s {
-				s[i] = float32(v)
-			}
-		}
-		return s
-	}
-	s := make([]float64, n)
-	if v != 0 {
-		for i := range s {
-			s[i] = v
-		}
-	}
-	return s
 }
 
 func (a *Adagrad) freeArenas() error {

@@ -8,17 +8,20 @@ import (
 	"github.com/adagrad-go/adagrad/device"
 )
 
-// arena holds every tensor of one dtype: one device buffer per role
-// (parameters, gradients, each state of the tensors' rules) and one host
-// staging slice for gradients, each tensor a view at its offsets.
+// arena holds every tensor of one parameter dtype: one device buffer per
+// role (parameters, gradients, and the states of the tensors' rules: one
+// buffer of the compute dtype, one of 8-bit codes) and one host staging
+// slice for gradients (of the compute dtype), each tensor a view at its
+// offsets.
 type arena struct {
-	dt      device.DType
+	dt      device.DType // the parameters'; gradients and state compute in dt.Compute()
 	n       int
 	tensors []*tensor // in buffer order
 	param   device.Buffer
-	// state[k] holds state k of every tensor whose rule has one, sized per
-	// rule (per element or per row); nil when no tensor has state k.
-	state [device.MaxStates]device.Buffer
+	// state[b] holds every state of every tensor's rule that lives in
+	// buffer b (device.StateSpec.Buffer), each sized per rule (per element,
+	// per row or per block); nil when no tensor has such state.
+	state [device.StateBuffers]device.Buffer
 	// grads holds the device gradient buffer, or two used in turn on a
 	// backend whose writes overlap its kernels (Capabilities.OverlapsWrites),
 	// so that the next step's upload never lands in the buffer the running
@@ -41,13 +44,14 @@ const align = 4
 
 func alignUp(n int) int { return (n + align - 1) / align * align }
 
-// layout places the tensors in the parameter buffer and in each state
-// buffer, and returns the state buffers' sizes. Tensors whose rules share
-// per-element state k sit at the same offsets as in the parameter buffer
-// when every tensor has it, so that neighbours still merge into one range.
-// Every buffer's size in bytes, padding included, must fit in an int.
-func (a *arena) layout() (stateLen [device.MaxStates]int, err error) {
-	limit := math.MaxInt/a.dt.Size() - align // room for alignUp
+// layout places the tensors in the parameter buffer and their states in
+// the state buffer of each state's type, tensor after tensor, and returns
+// the state buffers' sizes. In a model whose tensors all keep one state per
+// element, the states sit at the same offsets as the parameters, so that
+// neighbours still merge into one range. Every buffer's size in bytes,
+// padding included, must fit in an int.
+func (a *arena) layout() (stateLen [device.StateBuffers]int, err error) {
+	limit := math.MaxInt/max(a.dt.Size(), a.dt.Compute().Size()) - align // room for alignUp
 	tooBig := fmt.Errorf("%w: the %v tensors do not fit in an address space", ErrShape, a.dt)
 	for _, t := range a.tensors {
 		if a.n > limit || t.n > limit-alignUp(a.n) {
@@ -56,15 +60,12 @@ func (a *arena) layout() (stateLen [device.MaxStates]int, err error) {
 		t.off = alignUp(a.n)
 		a.n = t.off + t.n
 		for k, ss := range t.spec.State {
-			size := t.n
-			if ss.Per == device.PerRow {
-				size, _ = t.rows()
-			}
-			if stateLen[k] > limit || size > limit-alignUp(stateLen[k]) {
+			b, size := ss.Buffer(), t.stateLen(k)
+			if stateLen[b] > limit || size > limit-alignUp(stateLen[b]) {
 				return stateLen, tooBig
 			}
-			t.stateOff[k] = alignUp(stateLen[k])
-			stateLen[k] = t.stateOff[k] + size
+			t.stateOff[k] = alignUp(stateLen[b])
+			stateLen[b] = t.stateOff[k] + size
 		}
 	}
 	return stateLen, nil
@@ -78,11 +79,12 @@ func newArena(dev device.Backend, caps device.Capabilities, dt device.DType, ts 
 	if err != nil {
 		return nil, err
 	}
+	a.gradDT = dt.Compute()
 	if err := a.alloc(dev, caps, stateLen); err != nil {
 		a.free(dev)
 		return nil, err
 	}
-	if dt == device.Float32 {
+	if a.gradDT == device.Float32 {
 		a.grad32 = make([]float32, a.n)
 	} else {
 		a.grad64 = make([]float64, a.n)
@@ -90,29 +92,36 @@ func newArena(dev device.Backend, caps device.Capabilities, dt device.DType, ts 
 	return a, nil
 }
 
-// alloc allocates the arena's device buffers.
-func (a *arena) alloc(dev device.Backend, caps device.Capabilities, stateLen [device.MaxStates]int) error {
+// alloc allocates the arena's device buffers: parameters, the state
+// buffers some tensor's rule uses, and gradients of the compute dtype.
+func (a *arena) alloc(dev device.Backend, caps device.Capabilities, stateLen [device.StateBuffers]int) error {
 	var err error
 	if a.param, err = dev.Alloc(a.dt, a.n); err != nil {
 		return err
 	}
-	for k, n := range stateLen {
-		if n == 0 && !a.hasState(k) {
+	for b, n := range stateLen {
+		if n == 0 && !a.hasState(b) {
 			continue
 		}
-		if a.state[k], err = dev.Alloc(a.dt, n); err != nil {
+		dt := a.dt.Compute()
+		if b == device.StateBytes {
+			dt = device.Uint8
+		}
+		if a.state[b], err = dev.Alloc(dt, n); err != nil {
 			return err
 		}
 	}
-	a.grads, err = allocGrads(dev, caps, a.dt, a.n)
+	a.grads, err = allocGrads(dev, caps, a.gradDT, a.n)
 	return err
 }
 
-// hasState reports whether some tensor's rule has state k.
-func (a *arena) hasState(k int) bool {
+// hasState reports whether some tensor's rule has a state in buffer b.
+func (a *arena) hasState(b int) bool {
 	for _, t := range a.tensors {
-		if k < len(t.spec.State) {
-			return true
+		for _, ss := range t.spec.State {
+			if ss.Buffer() == b {
+				return true
+			}
 		}
 	}
 	return false
@@ -123,7 +132,7 @@ func (a *arena) hasState(k int) bool {
 func (a *arena) free(dev device.Backend) error {
 	bufs := append([]device.Buffer{a.param}, a.state[:]...)
 	err := errors.Join(freeBuffers(dev, bufs), freeBuffers(dev, a.grads))
-	a.param, a.state, a.grads = nil, [device.MaxStates]device.Buffer{}, nil
+	a.param, a.state, a.grads = nil, [device.StateBuffers]device.Buffer{}, nil
 	return err
 }
 
@@ -164,7 +173,7 @@ func freeBuffers(dev device.Backend, bufs []device.Buffer) error {
 // hostGrad returns the staging slice of t, its capacity cut at its length
 // so that an append cannot write into the next tensor's gradient.
 func (a *arena) hostGrad(t *tensor) any {
-	if a.dt == device.Float32 {
+	if a.grad32 != nil {
 		return a.grad32[t.off : t.off+t.n : t.off+t.n]
 	}
 	return a.grad64[t.off : t.off+t.n : t.off+t.n]
@@ -233,7 +242,7 @@ func (a *arena) sentGrads(s span) any {
 	switch {
 	case a.gradDT.Half():
 		return a.grad16[s.off:s.end]
-	case a.dt == device.Float32:
+	case a.grad32 != nil:
 		return a.grad32[s.off:s.end]
 	}
 	return a.grad64[s.off:s.end]
@@ -253,7 +262,7 @@ func (a *arena) checkFinite() error {
 			if i := firstNonFiniteHalf(a.grad16[lo:hi], a.gradDT); i >= 0 {
 				return fmt.Errorf("%w: tensor %q, element %d (%v is not finite in %v)", ErrNonFinite, t.name, i, a.grad32[lo+i], a.gradDT)
 			}
-		case a.dt == device.Float32:
+		case a.grad32 != nil:
 			if i := firstNonFinite(a.grad32[lo:hi]); i >= 0 {
 				return fmt.Errorf("%w: tensor %q, element %d (%v)", ErrNonFinite, t.name, i, a.grad32[lo+i])
 			}
@@ -312,11 +321,11 @@ func (a *arena) stepRanges() []device.Range {
 	return rs
 }
 
-// mergeable reports whether range b can extend range a: the same rule and
-// coefficients, and every state of the rule per element and as far from a's
-// as the parameters are.
+// mergeable reports whether range b can extend range a: the same rule,
+// coefficients and rounding key, and every state of the rule per element
+// and as far from a's as the parameters are.
 func mergeable(a, b device.Range) bool {
-	if a.Rule != b.Rule || a.Coef != b.Coef {
+	if a.Rule != b.Rule || a.Coef != b.Coef || a.Key != b.Key {
 		return false
 	}
 	spec, _ := a.Rule.Spec()

@@ -45,14 +45,33 @@
 //
 // The formula above is the default rule, device.Adagrad. Each tensor may
 // run another member of the Adagrad family, as another library computes
-// it (Hyper.Rule, UpdateRule): Keras 3's ε inside the root, TensorFlow's
-// ApplyAdagradV2 (Keras 2) and ApplyAdagrad (no ε), Optax's, GloVe's,
-// TensorFlow's proximal Adagrad and Adagrad dual averaging (with L1 and
-// L2), JAX's with momentum; see device/rule_family.go. The presets
-// (PyTorchDefaults, Keras2Defaults, Keras3Defaults, OptaxDefaults,
-// TF1Defaults, GloVeDefaults, TF1ProximalDefaults, TF1AdagradDADefaults,
-// JAXDefaults) set a library's rule and defaults in one option. Tensors of
-// different rules still step in one backend call per dtype. A
-// hyperparameter a tensor's rule does not read (Eps for a rule without ε,
-// L1 for Adagrad) must be 0: it is refused, not ignored.
+// it (Hyper.Rule, UpdateRule), and a model may mix them: every tensor of
+// one parameter dtype still takes one backend call per step.
+//
+//   - Keras 3's ε inside the root, TensorFlow's ApplyAdagradV2 (Keras 2)
+//     and ApplyAdagrad (no ε), Optax's, GloVe's, TensorFlow's proximal
+//     Adagrad and Adagrad dual averaging (with L1 and L2), JAX's with
+//     momentum: per-element rules, see device/rule_family.go. The presets
+//     (PyTorchDefaults, Keras2Defaults, Keras3Defaults, OptaxDefaults,
+//     TF1Defaults, GloVeDefaults, TF1ProximalDefaults,
+//     TF1AdagradDADefaults, JAXDefaults) set a library's rule and defaults
+//     in one option.
+//   - UpdateRule(device.AdagradRowwise): FBGEMM's row-wise Adagrad, one
+//     accumulator per row (4 bytes per row instead of per element), for
+//     embedding tables; WeightDecay as L2 or, with DecoupledWeightDecay, on
+//     the weights; row-sparse gradients take weight decay too.
+//   - UpdateRule(device.Adagrad8Bit): the accumulator in 8 bits, one
+//     float32 scale per block of 256 (1 byte per element and a little),
+//     any InitialAccumulatorValue and LRDecay; dense gradients only.
+//   - Param.DType device.BFloat16 or device.Float16: parameters kept in 16
+//     bits, computed in float32 with float32 state and rounded back
+//     stochastically (Hyper.Seed), for any rule.
+//
+// A hyperparameter a tensor's rule does not read (Eps for a rule without
+// ε, L1 for Adagrad, DecoupledWeightDecay for all but the row-wise rule)
+// must be 0 (false): it is refused, not ignored. Every rule's state is part of
+// State and of checkpoints under names that say what it is (sum,
+// accumulator, gradient_squared_accumulator, row_sum, sum_absmax and
+// sum_codes, ...), and a state of one rule does not load into a tensor of
+// another (device.ErrRule, device.ErrDType).
 package optim

@@ -128,3 +128,84 @@ func ExampleAdagrad_State() {
 	fmt.Println(a[0] == b[0] && a[1] == b[1], resumed.Tensors()[0].Step)
 	// Output: true 6
 }
+
+// An embedding table with FBGEMM's row-wise Adagrad keeps one accumulator
+// per row: each row's step is scaled by the mean of its squared gradients.
+func ExampleUpdateRule_rowwise() {
+	dev := cpu.New()
+	defer dev.Close()
+	opt, err := optim.New(dev, []optim.Param{{Name: "emb", Init: make([]float32, 3*2), Shape: []int{3, 2}}},
+		optim.UpdateRule(device.AdagradRowwise), optim.LR(2.5), optim.Eps(0))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer opt.Close()
+	// Row 1's gradient (1, 7): mean square 25, so the step is 2.5/5 = 0.5 of it.
+	if err := opt.SetSparseGrad("emb", []int64{1}, []float32{1, 7}); err != nil {
+		log.Fatal(err)
+	}
+	if err := opt.Step(); err != nil {
+		log.Fatal(err)
+	}
+	p, sums := make([]float32, 6), make([]float32, 3)
+	if err := opt.Read("emb", p); err != nil {
+		log.Fatal(err)
+	}
+	if err := opt.ReadState("emb", 0, sums); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(p, sums)
+	// Output: [0 0 -0.5 -3.5 0 0] [0 25 0]
+}
+
+// Parameters kept in bfloat16 take float32 gradients and float32 state,
+// and are rounded back stochastically: a step smaller than bfloat16's unit
+// still moves them, on average.
+func ExampleParam_bfloat16() {
+	dev := cpu.New()
+	defer dev.Close()
+	opt, err := optim.New(dev, []optim.Param{{Name: "w", Init: []float32{1, 1, 1, 1}, DType: device.BFloat16}},
+		optim.LR(0.001), optim.Seed(7))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer opt.Close()
+	for range 100 {
+		if err := opt.SetGrad("w", []float32{1, 1, 1, 1}); err != nil {
+			log.Fatal(err)
+		}
+		if err := opt.Step(); err != nil {
+			log.Fatal(err)
+		}
+	}
+	w := make([]float32, 4)
+	if err := opt.Read("w", w); err != nil { // widened exactly; []uint16 reads the codes
+		log.Fatal(err)
+	}
+	// Each step subtracts about 0.001/sqrt(t), below bfloat16's 0.0039
+	// half-unit at 1: nearest rounding would leave 1; the sum is 0.019.
+	fmt.Println(w[0] < 0.99 && w[0] > 0.97)
+	// Output: true
+}
+
+// An accumulator in 8 bits: 1 byte per element and a float32 scale per
+// block of 256, with any starting value.
+func ExampleUpdateRule_eightBit() {
+	dev := cpu.New()
+	defer dev.Close()
+	opt, err := optim.New(dev, []optim.Param{{Name: "w", Init: make([]float32, 300)}},
+		optim.UpdateRule(device.Adagrad8Bit), optim.InitialAccumulatorValue(0.1))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer opt.Close()
+	scales, codes := make([]float32, 2), make([]uint8, 300)
+	if err := opt.ReadState("w", 0, scales); err != nil {
+		log.Fatal(err)
+	}
+	if err := opt.ReadState("w", 1, codes); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(scales, codes[0], device.Code8Bit[codes[0]]*scales[0])
+	// Output: [0.1 0.1] 255 0.1
+}

@@ -15,8 +15,11 @@ import (
 // Gradients are still given as float32 (Grad32, SetGrad); Step rounds them
 // to the half type (to nearest, ties to even) before the upload, and the
 // device widens them exactly and accumulates in float32. Every backend
-// then computes the same bits. Float64 tensors and row-sparse gradients
-// are not affected. Pending gradients are kept.
+// then computes the same bits. Half-precision tensors (Param.DType) take
+// the gradients of their own type only: bfloat16 tensors send bfloat16
+// gradients for device.BFloat16 and float32 ones otherwise, float16 ones
+// likewise. Float64 tensors and row-sparse gradients are not affected.
+// Pending gradients are kept.
 func (a *Adagrad) SetGradPrecision(dt device.DType) error {
 	if dt != device.Float32 && !dt.Half() {
 		return fmt.Errorf("%w: gradients travel as float32, bfloat16 or float16, not %v", device.ErrDType, dt)
@@ -27,19 +30,23 @@ func (a *Adagrad) SetGradPrecision(dt device.DType) error {
 		return ErrClosed
 	}
 	for _, ar := range a.arenas {
-		if ar.dt != device.Float32 || ar.gradDT == dt {
+		gdt := dt
+		if ar.dt.Half() && dt != ar.dt {
+			gdt = device.Float32 // a half tensor takes its own half type only
+		}
+		if ar.dt.Compute() != device.Float32 || ar.gradDT == gdt {
 			continue
 		}
-		if !a.caps.HasDType(dt) {
-			return fmt.Errorf("%w: %v takes no %v gradients", device.ErrDType, a.dev, dt)
+		if !a.caps.HasDType(gdt) {
+			return fmt.Errorf("%w: %v takes no %v gradients", device.ErrDType, a.dev, gdt)
 		}
-		grads, err := allocGrads(a.dev, a.caps, dt, ar.n)
+		grads, err := allocGrads(a.dev, a.caps, gdt, ar.n)
 		if err != nil {
-			return fmt.Errorf("optim: gradient buffer of %d %v: %w", ar.n, dt, err)
+			return fmt.Errorf("optim: gradient buffer of %d %v: %w", ar.n, gdt, err)
 		}
 		freeBuffers(a.dev, ar.grads)
-		ar.grads, ar.cur, ar.gradDT = grads, 0, dt
-		if dt.Half() && ar.grad16 == nil {
+		ar.grads, ar.cur, ar.gradDT = grads, 0, gdt
+		if gdt.Half() && ar.grad16 == nil {
 			ar.grad16 = make([]uint16, ar.n)
 		}
 	}

@@ -32,6 +32,17 @@ type Hyper struct {
 	// Momentum is device.AdagradJAX's momentum, in [0, 1]; 0 for every
 	// other rule.
 	Momentum float64
+	// DecoupledWeightDecay applies WeightDecay to the weights directly,
+	// w ← (1 - lr·WeightDecay)·w - step, instead of adding it to the
+	// gradient (FBGEMM's weight_decay_mode 2). Only rules with a
+	// "decoupled" coefficient take it (device.AdagradRowwise).
+	DecoupledWeightDecay bool
+	// Seed seeds the stochastic rounding of half-precision parameters
+	// (Param.DType BFloat16 or Float16): each tensor's step draws its key
+	// from the seed, the tensor's name and its step count, so that a seed
+	// gives the same bits on every backend and after a resume. Ignored for
+	// float32 and float64 tensors.
+	Seed uint64
 }
 
 // DefaultHyper returns LR 0.01, Eps 1e-8, the Adagrad rule and everything
@@ -74,11 +85,24 @@ func (h Hyper) validateIn(dt device.DType) error {
 			return err
 		}
 	}
-	rule, _, def, err := h.rule()
+	rule, spec, def, err := h.rule()
 	if err != nil {
 		return err
 	}
+	if h.DecoupledWeightDecay && !hasCoef(spec, "decoupled") {
+		return fmt.Errorf("%w: DecoupledWeightDecay: %v has no decoupled weight decay", device.ErrHyper, spec.Rule)
+	}
 	return def.check(rule, h)
+}
+
+// hasCoef reports whether the rule has a coefficient of that name.
+func hasCoef(spec device.RuleSpec, name string) bool {
+	for _, c := range spec.Coefs {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // stepLR is the learning rate of step t (1-based), computed in float64 so
@@ -129,7 +153,9 @@ func Maximize(v bool) Option { return func(h *Hyper) { h.Maximize = v } }
 func SkipNonFinite(v bool) Option { return func(h *Hyper) { h.SkipNonFinite = v } }
 
 // UpdateRule chooses the update rule (see device.Rule), for example
-// device.AdagradEpsInside for ε inside the square root. The presets
+// device.AdagradEpsInside for ε inside the square root,
+// device.AdagradRowwise for one accumulator per row of an embedding table,
+// device.Adagrad8Bit for an accumulator kept in 8 bits. The presets
 // (presets.go) choose a rule and its library's defaults in one call.
 func UpdateRule(r device.Rule) Option { return func(h *Hyper) { h.Rule = r } }
 
@@ -147,6 +173,15 @@ func L2(v float64) Option { return func(h *Hyper) { h.L2 = v } }
 // Momentum sets device.AdagradJAX's momentum, in [0, 1] (JAX's default is
 // 0.9; see JAXDefaults). Other rules refuse any but 0.
 func Momentum(v float64) Option { return func(h *Hyper) { h.Momentum = v } }
+
+// DecoupledWeightDecay applies WeightDecay to the weights directly instead
+// of adding it to the gradient, for rules that have the choice
+// (device.AdagradRowwise; FBGEMM's weight_decay_mode 2).
+func DecoupledWeightDecay(v bool) Option { return func(h *Hyper) { h.DecoupledWeightDecay = v } }
+
+// Seed seeds the stochastic rounding of half-precision parameters (see
+// Hyper.Seed; default 0).
+func Seed(v uint64) Option { return func(h *Hyper) { h.Seed = v } }
 
 // WithHyper replaces every hyperparameter at once.
 func WithHyper(x Hyper) Option { return func(h *Hyper) { *h = x } }

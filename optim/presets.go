@@ -8,14 +8,15 @@ import "github.com/adagrad-go/adagrad/device"
 //	opt, err := optim.New(dev, params, optim.Keras3Defaults())
 //	opt, err := optim.New(dev, params, optim.TF1ProximalDefaults(0.1), optim.L1(1e-3))
 //
-// A preset replaces every hyperparameter but SkipNonFinite (this library's
-// own); options after it change what they name. Where the library has no
-// default learning rate, the preset takes one.
+// A preset replaces every hyperparameter but SkipNonFinite and Seed (this
+// library's own, which no library's defaults name); options after it
+// change what they name. Where the library has no default learning rate,
+// the preset takes one.
 
-// preset is an Option that sets h to x, keeping SkipNonFinite.
+// preset is an Option that sets h to x, keeping SkipNonFinite and Seed.
 func preset(x Hyper) Option {
 	return func(h *Hyper) {
-		x.SkipNonFinite = h.SkipNonFinite
+		x.SkipNonFinite, x.Seed = h.SkipNonFinite, h.Seed
 		*h = x
 	}
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // TestPresets: each preset sets its library's defaults and rule (as the
-// sources its doc cites have them), keeps SkipNonFinite, yields to the
-// options after it, and makes an optimizer that steps.
+// sources its doc cites have them), keeps SkipNonFinite and Seed, yields
+// to the options after it, and makes an optimizer that steps.
 func TestPresets(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -29,12 +29,12 @@ func TestPresets(t *testing.T) {
 	} {
 		dev := cpu.New()
 		opt, err := optim.New(dev, []optim.Param{{Name: "w", Init: []float32{1, 2}}},
-			optim.WeightDecay(0.5), optim.SkipNonFinite(true), c.preset, optim.LRDecay(0.25))
+			optim.WeightDecay(0.5), optim.SkipNonFinite(true), optim.Seed(7), optim.DecoupledWeightDecay(true), c.preset, optim.LRDecay(0.25))
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		want := c.want
-		want.SkipNonFinite, want.LRDecay = true, 0.25 // kept, and set after
+		want.SkipNonFinite, want.Seed, want.LRDecay = true, 7, 0.25 // kept, and set after
 		if got := opt.Tensors()[0].Hyper; got != want {
 			t.Errorf("%s: %+v, want %+v", c.name, got, want)
 		}

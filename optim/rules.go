@@ -38,6 +38,8 @@ var ruleDefs = map[device.Rule]ruleDef{
 	device.ProximalAdagrad:  {coefs: proximalCoefs, initial: accumulatorStart, uses: []string{"L1", "L2"}},
 	device.AdagradDA:        {coefs: daCoefs, initial: squaredAccumulatorStart, uses: []string{"L1", "L2"}},
 	device.AdagradJAX:       {coefs: jaxCoefs, initial: accumulatorStart, uses: []string{"Momentum"}},
+	device.AdagradRowwise:   {coefs: rowwiseCoefs, initial: accumulatorStart, uses: epsRule.uses},
+	device.Adagrad8Bit:      {coefs: adagradCoefs, initial: start8Bit, uses: epsRule.uses},
 }
 
 func sign(h Hyper) float64 {
@@ -113,6 +115,25 @@ func (d ruleDef) check(r device.Rule, h Hyper) error {
 		return fmt.Errorf("%w: Momentum = %v (want it in [0, 1])", device.ErrHyper, h.Momentum)
 	}
 	return nil
+}
+
+// rowwiseCoefs: Adagrad's, and whether weight decay is decoupled.
+func rowwiseCoefs(h Hyper, t int64) [device.MaxCoefs]float64 {
+	c := adagradCoefs(h, t)
+	if h.DecoupledWeightDecay {
+		c[device.CoefDecoupled] = 1
+	}
+	return c
+}
+
+// start8Bit is an 8-bit accumulator starting at InitialAccumulatorValue:
+// every block's scale the value (state 0) and every code 255, the code of
+// 1 (state 1), which dequantize to the value exactly.
+func start8Bit(h Hyper, k int) float64 {
+	if k == 0 {
+		return h.InitialAccumulatorValue
+	}
+	return 255
 }
 
 // rule returns the tensor's rule (Adagrad when the hyperparameters name

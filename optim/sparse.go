@@ -15,7 +15,8 @@ var (
 	// last row.
 	ErrIndex = errors.New("optim: row index out of range")
 	// ErrSparseWeightDecay: weight decay is not defined for row-sparse
-	// gradients (PyTorch refuses it too).
+	// gradients of the tensor's rule (PyTorch refuses it too; FBGEMM's
+	// row-wise Adagrad, device.AdagradRowwise, takes it).
 	ErrSparseWeightDecay = errors.New("optim: weight decay with a sparse gradient")
 	// ErrNoSparse: the backend cannot apply row-sparse gradients with the
 	// tensor's rule (its Capabilities do not list it).
@@ -62,8 +63,8 @@ func (a *Adagrad) SetSparseGrad(name string, indices []int64, values any) error 
 	if err := a.checkRowsSupported(t); err != nil {
 		return err
 	}
-	if t.hyper.WeightDecay != 0 {
-		return fmt.Errorf("%w: tensor %q has WeightDecay %v", ErrSparseWeightDecay, name, t.hyper.WeightDecay)
+	if err := t.checkSparseDecay(); err != nil {
+		return err
 	}
 	_, width := t.rows()
 	if err := t.checkRowValues(values, len(indices), width); err != nil {
@@ -83,15 +84,26 @@ func (a *Adagrad) SetSparseGrad(name string, indices []int64, values any) error 
 	return nil
 }
 
-// checkRowValues reports whether values is a slice of t's dtype
+// checkSparseDecay returns an ErrSparseWeightDecay error when t has weight
+// decay and its rule has no row-sparse form with it.
+func (t *tensor) checkSparseDecay() error {
+	for _, c := range t.spec.Coefs {
+		if c.Name == "weight_decay" && c.DenseOnly && t.hyper.WeightDecay != 0 {
+			return fmt.Errorf("%w: tensor %q has WeightDecay %v", ErrSparseWeightDecay, t.name, t.hyper.WeightDecay)
+		}
+	}
+	return nil
+}
+
+// checkRowValues reports whether values is a slice of t's compute dtype
 // (device.ErrDType) holding rows rows of width elements (ErrShape).
 func (t *tensor) checkRowValues(values any, rows, width int) error {
 	dt, n, err := device.DTypeOf(values)
 	if err != nil {
 		return err
 	}
-	if dt != t.dt {
-		return fmt.Errorf("%w: tensor %q is %v, the rows are %v", device.ErrDType, t.name, t.dt, dt)
+	if dt != t.dt.Compute() {
+		return fmt.Errorf("%w: tensor %q takes %v rows, got %v", device.ErrDType, t.name, t.dt.Compute(), dt)
 	}
 	if width > 0 && rows > math.MaxInt/width || n != rows*width {
 		return fmt.Errorf("%w: %d rows of tensor %q take %d × %d elements, got %d", ErrShape, rows, t.name, rows, width, n)
@@ -128,8 +140,8 @@ func (a *Adagrad) planSparse(t *tensor) (sparsePlan, error) {
 	if err := a.checkRowsSupported(t); err != nil {
 		return p, err
 	}
-	if t.hyper.WeightDecay != 0 { // set by SetHyper after SetSparseGrad
-		return p, fmt.Errorf("%w: tensor %q has WeightDecay %v", ErrSparseWeightDecay, t.name, t.hyper.WeightDecay)
+	if err := t.checkSparseDecay(); err != nil { // set by SetHyper after SetSparseGrad
+		return p, err
 	}
 	if len(t.sparse.indices) == 0 {
 		return p, nil
@@ -180,14 +192,15 @@ func (a *Adagrad) runSparse(p sparsePlan) error {
 		return fmt.Errorf("optim: sparse step of %q: %w", p.t.name, err)
 	}
 	// Indices and values cross to the device inside the call.
-	a.stats.compute(8*int64(len(u.Indices))+int64(len(u.Indices))*int64(u.Range.Width)*int64(p.t.dt.Size()), start)
+	a.stats.compute(8*int64(len(u.Indices))+int64(len(u.Indices))*int64(u.Range.Width)*int64(p.t.dt.Compute().Size()), start)
 	return nil
 }
 
 // ReadRows reads the current parameters of the named rows of a tensor
 // (viewed as shape[0] × the rest) into dst, row i at dst[i*width:]: the
-// gather a sparse model needs, moving only those rows. Backends without
-// device.RowReader are read row by row.
+// gather a sparse model needs, moving only those rows. A half-precision
+// tensor reads into []uint16 codes, or into []float32, widened exactly.
+// Backends without device.RowReader are read row by row.
 func (a *Adagrad) ReadRows(name string, rows []int64, dst any) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -196,14 +209,37 @@ func (a *Adagrad) ReadRows(name string, rows []int64, dst any) error {
 		return err
 	}
 	_, width := t.rows()
-	if err := t.checkRowValues(dst, len(rows), width); err != nil {
+	if width > 0 && len(rows) > math.MaxInt/width {
+		return fmt.Errorf("%w: %d rows of %d", ErrShape, len(rows), width)
+	}
+	n := len(rows) * width
+	what := fmt.Sprintf("%d rows of tensor %q", len(rows), name)
+	wide, widen := dst.([]float32)
+	widen = widen && t.dt.Half()
+	if widen {
+		if len(wide) != n {
+			return fmt.Errorf("%w: %s take %d elements, got %d", ErrShape, what, n, len(wide))
+		}
+		dst = make([]uint16, n)
+	} else if err := checkSlice(dst, t.dt, n, what); err != nil {
 		return err
 	}
 	if err := t.checkRows(rows); err != nil {
 		return err
 	}
-	n := len(rows) * width
 	defer a.stats.transfer(0, int64(n)*int64(t.dt.Size()), time.Now())
+	if err := a.gatherRows(t, width, rows, dst); err != nil {
+		return fmt.Errorf("optim: reading rows of %q: %w", name, err)
+	}
+	if widen {
+		widenHalf(wide, dst.([]uint16), t.dt)
+	}
+	return nil
+}
+
+// gatherRows reads rows of t into dst (a host slice of t's dtype): one
+// gather where the backend has one, else row by row.
+func (a *Adagrad) gatherRows(t *tensor, width int, rows []int64, dst any) error {
 	if rr, ok := a.dev.(device.RowReader); ok && a.caps.Gather {
 		return rr.ReadRows(dst, t.arena.param, t.off, width, rows)
 	}
@@ -214,9 +250,11 @@ func (a *Adagrad) ReadRows(name string, rows []int64, dst any) error {
 			part = d[i*width : (i+1)*width]
 		case []float64:
 			part = d[i*width : (i+1)*width]
+		case []uint16:
+			part = d[i*width : (i+1)*width]
 		}
 		if err := a.dev.Read(part, t.arena.param, t.off+int(r)*width); err != nil {
-			return fmt.Errorf("optim: reading rows of %q: %w", name, err)
+			return err
 		}
 	}
 	return nil

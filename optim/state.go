@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/adagrad-go/adagrad/device"
 )
 
 // State is everything needed to resume an optimizer bit for bit.
@@ -11,17 +13,37 @@ type State struct {
 	Tensors []TensorState
 }
 
-// TensorState is one tensor's part of a State: its parameters and the
-// state of its rule (Hyper.Rule), each a []float32 or []float64 of the
-// tensor's dtype. State[k] is the rule's state k (device.RuleSpec.State):
-// for Adagrad, State[0] is the accumulator, PyTorch's state['sum'].
+// TensorState is one tensor's part of a State: its parameters (a
+// []float32 or []float64 of the tensor's dtype, or []uint16 codes for a
+// half-precision tensor) and the state of its rule (Hyper.Rule). State[k]
+// is the rule's state k (device.RuleSpec.State), a slice of its dtype
+// (device.StateSpec.DTypeFor: the compute dtype, or []uint8 for 8-bit
+// codes) and length (per element, per row or per block): for Adagrad,
+// State[0] is the accumulator, PyTorch's state['sum'].
 type TensorState struct {
 	Name  string
 	Shape []int
+	// DType is the parameters' dtype where their slice does not say it:
+	// device.BFloat16 or device.Float16 for []uint16 codes; 0 for float32
+	// and float64 parameters.
+	DType device.DType
 	Hyper Hyper
 	Step  int64
 	Param any
 	State []any
+}
+
+// ParamDType is the dtype of ts's parameters: DType, or the type of the
+// Param slice; 0 when neither says one.
+func (ts TensorState) ParamDType() device.DType {
+	if ts.DType != 0 {
+		return ts.DType
+	}
+	dt, _, err := device.DTypeOf(ts.Param)
+	if err != nil {
+		return 0
+	}
+	return dt
 }
 
 // State reads every tensor's parameters and accumulator back from the
@@ -41,16 +63,20 @@ func (a *Adagrad) State() (State, error) {
 		bytes += int64(t.n) * int64(t.dt.Size())
 		ts := TensorState{Name: t.name, Shape: slices.Clone(t.shape), Hyper: t.hyper, Step: t.step,
 			Param: filled(t.dt, t.n, 0)}
+		if t.dt.Half() {
+			ts.DType = t.dt
+		}
 		if err := a.dev.Read(ts.Param, t.arena.param, t.off); err != nil {
 			return State{}, fmt.Errorf("optim: reading %q: %w", t.name, err)
 		}
 		for k, ss := range t.spec.State {
-			s := filled(t.dt, t.stateLen(k), 0)
-			if err := a.dev.Read(s, t.arena.state[k], t.stateOff[k]); err != nil {
+			dt := ss.DTypeFor(t.dt)
+			s := filled(dt, t.stateLen(k), 0)
+			if err := a.dev.Read(s, t.arena.state[ss.Buffer()], t.stateOff[k]); err != nil {
 				return State{}, fmt.Errorf("optim: reading %s of %q: %w", ss.Name, t.name, err)
 			}
 			ts.State = append(ts.State, s)
-			bytes += int64(t.stateLen(k)) * int64(t.dt.Size())
+			bytes += int64(t.stateLen(k)) * int64(dt.Size())
 		}
 		st.Tensors[i] = ts
 	}
@@ -87,7 +113,10 @@ func (a *Adagrad) LoadState(st State) error {
 		if !slices.Equal(ts.Shape, t.shape) {
 			return fmt.Errorf("%w: tensor %q has shape %v, state %v", ErrShape, t.name, t.shape, ts.Shape)
 		}
-		if err := t.check(ts.Param); err != nil {
+		if dt := ts.ParamDType(); dt != t.dt {
+			return fmt.Errorf("%w: tensor %q is %v, the state's %v", device.ErrDType, t.name, t.dt, dt)
+		}
+		if err := checkSlice(ts.Param, t.dt, t.n, fmt.Sprintf("tensor %q", t.name)); err != nil {
 			return err
 		}
 		probe := *t
@@ -98,7 +127,8 @@ func (a *Adagrad) LoadState(st State) error {
 			return fmt.Errorf("%w: tensor %q's rule %v keeps %d states, the state has %d", ErrShape, t.name, t.rule, len(t.spec.State), len(ts.State))
 		}
 		for k, s := range ts.State {
-			if err := t.checkLen(s, t.stateLen(k)); err != nil {
+			ss := t.spec.State[k]
+			if err := checkSlice(s, ss.DTypeFor(t.dt), t.stateLen(k), fmt.Sprintf("the %s of tensor %q", ss.Name, t.name)); err != nil {
 				return err
 			}
 		}

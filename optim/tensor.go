@@ -42,7 +42,8 @@ func (a *Adagrad) lookup(name string) (*tensor, error) {
 }
 
 // Grad32 returns the host staging slice for the gradient of a float32
-// tensor and marks the tensor for the next Step. Fill it in place; it stays
+// tensor (or of a half-precision one: its gradients are float32) and marks
+// the tensor for the next Step. Fill it in place; it stays
 // valid until Close, and its contents are not cleared between steps. Its
 // capacity is its length, so an append copies instead of writing into the
 // next tensor's gradient.
@@ -78,15 +79,16 @@ func (a *Adagrad) stage(name string, dt device.DType) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t.dt != dt {
-		return nil, fmt.Errorf("%w: tensor %q is %v, not %v", device.ErrDType, name, t.dt, dt)
+	if t.dt.Compute() != dt {
+		return nil, fmt.Errorf("%w: tensor %q takes %v gradients, not %v", device.ErrDType, name, t.dt.Compute(), dt)
 	}
 	t.pending, t.sparse = true, nil
 	return t.arena.hostGrad(t), nil
 }
 
-// SetGrad copies g ([]float32 or []float64, the tensor's dtype and length)
-// into the tensor's staging slice and marks it for the next Step. It holds
+// SetGrad copies g ([]float32 or []float64, the tensor's compute dtype —
+// float32 for half-precision tensors — and length) into the tensor's
+// staging slice and marks it for the next Step. It holds
 // the optimizer's lock while it copies, so it may be called from any
 // goroutine, beside Step: the safe way to hand over gradients concurrently.
 func (a *Adagrad) SetGrad(name string, g any) error {
@@ -119,18 +121,19 @@ func (a *Adagrad) ZeroGrad() {
 	}
 }
 
-// check reports whether s is a slice of t's dtype and length.
+// check reports whether s is a gradient of t: a slice of t's compute dtype
+// and length.
 func (t *tensor) check(s any) error { return t.checkLen(s, t.n) }
 
-// checkLen reports whether s is a slice of t's dtype (device.ErrDType) and
-// of length n (ErrShape).
+// checkLen reports whether s is a slice of t's compute dtype
+// (device.ErrDType) and of length n (ErrShape).
 func (t *tensor) checkLen(s any, n int) error {
 	dt, got, err := device.DTypeOf(s)
 	if err != nil {
 		return err
 	}
-	if dt != t.dt {
-		return fmt.Errorf("%w: tensor %q is %v, got %v", device.ErrDType, t.name, t.dt, dt)
+	if dt != t.dt.Compute() {
+		return fmt.Errorf("%w: tensor %q is %v, got %v", device.ErrDType, t.name, t.dt.Compute(), dt)
 	}
 	if got != n {
 		return fmt.Errorf("%w: tensor %q takes %d elements, got %d", ErrShape, t.name, n, got)
@@ -139,7 +142,8 @@ func (t *tensor) checkLen(s any, n int) error {
 }
 
 // Read copies the tensor's current parameters from the device into dst,
-// which must have the tensor's dtype and length.
+// which must have the tensor's dtype and length. A half-precision tensor
+// reads into []uint16 codes, or into []float32, widened exactly.
 func (a *Adagrad) Read(name string, dst any) error { return a.read(name, dst, -1) }
 
 // ReadAccum copies the tensor's accumulator (state 0 of its rule: PyTorch's
@@ -147,7 +151,9 @@ func (a *Adagrad) Read(name string, dst any) error { return a.read(name, dst, -1
 func (a *Adagrad) ReadAccum(name string, dst any) error { return a.read(name, dst, 0) }
 
 // ReadState copies state k of the tensor's rule (device.RuleSpec.State)
-// into dst.
+// into dst, a slice of the state's dtype (device.StateSpec.DTypeFor: the
+// compute dtype, or []uint8 for 8-bit codes) and length (per element, per
+// row or per block).
 func (a *Adagrad) ReadState(name string, k int, dst any) error {
 	if k < 0 {
 		return fmt.Errorf("%w: no state %d", ErrShape, k)
@@ -163,21 +169,42 @@ func (a *Adagrad) read(name string, dst any, k int) error {
 	if err != nil {
 		return err
 	}
-	src, off, n := t.arena.param, t.off, t.n
+	src, off, n, dt := t.arena.param, t.off, t.n, t.dt
+	what := fmt.Sprintf("tensor %q", name)
 	if k >= 0 {
 		if k >= len(t.spec.State) {
 			return fmt.Errorf("%w: tensor %q's rule %v keeps %d states, not %d", ErrShape, name, t.rule, len(t.spec.State), k+1)
 		}
-		src, off, n = t.arena.state[k], t.stateOff[k], t.stateLen(k)
+		ss := t.spec.State[k]
+		src, off, n, dt = t.arena.state[ss.Buffer()], t.stateOff[k], t.stateLen(k), ss.DTypeFor(t.dt)
+		what = fmt.Sprintf("the %s of tensor %q", ss.Name, name)
 	}
-	if err := t.checkLen(dst, n); err != nil {
+	if wide, ok := dst.([]float32); ok && k < 0 && dt.Half() {
+		// Half parameters read as float32: their codes, widened.
+		if len(wide) != n {
+			return fmt.Errorf("%w: %s takes %d elements, got %d", ErrShape, what, n, len(wide))
+		}
+		codes := make([]uint16, n)
+		if err := a.readRaw(codes, src, off, dt); err != nil {
+			return fmt.Errorf("optim: reading %q: %w", name, err)
+		}
+		widenHalf(wide, codes, dt)
+		return nil
+	}
+	if err := checkSlice(dst, dt, n, what); err != nil {
 		return err
 	}
-	defer a.stats.transfer(0, int64(n)*int64(t.dt.Size()), time.Now())
-	if err := a.dev.Read(dst, src, off); err != nil {
+	if err := a.readRaw(dst, src, off, dt); err != nil {
 		return fmt.Errorf("optim: reading %q: %w", name, err)
 	}
 	return nil
+}
+
+// readRaw reads dst (a host slice of dt) from src at off, counted.
+func (a *Adagrad) readRaw(dst any, src device.Buffer, off int, dt device.DType) error {
+	n, _ := device.HostSlice(dst, dt)
+	defer a.stats.transfer(0, int64(n)*int64(dt.Size()), time.Now())
+	return a.dev.Read(dst, src, off)
 }
 
 // SetHyper changes the hyperparameters of the named tensors (all of them

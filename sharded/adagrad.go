@@ -71,6 +71,13 @@ func (s *Adagrad) build(params []optim.Param, opts []optim.Option) error {
 	}
 	for i, info := range s.local.Tensors() {
 		s.tensors[i].hyper = info.Hyper
+		for _, ss := range s.tensors[i].spec().State {
+			if ss.Per == device.PerBlock {
+				// Blocks run from a tensor's first element: a rank's rows
+				// would start blocks of their own.
+				return fmt.Errorf("sharded: param %d (%q): %w: %v keeps state per block of the whole tensor", i, s.tensors[i].name, device.ErrRule, info.Hyper.Rule)
+			}
+		}
 	}
 	return nil
 }

@@ -21,25 +21,39 @@ import (
 
 // The checkpoint checks run on in-process worlds here and under mpirun in
 // mpi_test.go (a launch to save, others to resume on other sizes). The
-// scenario has decay and a starting accumulator: step counts matter.
+// first scenario has decay and a starting accumulator: step counts
+// matter; the others keep a state per row (row-wise Adagrad: each rank
+// saves its rows' accumulators) and two states per element (dual
+// averaging).
 var (
-	ckptScenario = scenarios()[1]
-	ckptMeta     = map[string]string{"trainer.epoch": "1", "trainer.step": "3"}
+	ckptScenario  = scenarios()[1]
+	ckptScenarios = []scenario{ckptScenario, scenarioNamed("Rowwise"), scenarioNamed("DualAveraging")}
+	ckptMeta      = map[string]string{"trainer.epoch": "1", "trainer.step": "3"}
 )
+
+// scenarioNamed is the scenario of that name (the default one when none).
+func scenarioNamed(name string) scenario {
+	for _, sc := range scenarios() {
+		if sc.name == name {
+			return sc
+		}
+	}
+	return ckptScenario
+}
 
 // reference is one process given the sums of n ranks' gradients for steps
 // 1-3: the state that a checkpoint of n ranks after step 3 holds.
-func reference(n int) (optim.State, error) {
+func reference(sc scenario, n int) (optim.State, error) {
 	dev := cpu.New()
 	defer dev.Close()
-	ref, err := optim.New(dev, params(ckptScenario, 1), ckptScenario.opts...)
+	ref, err := optim.New(dev, params(sc, 1), sc.opts...)
 	if err != nil {
 		return optim.State{}, err
 	}
 	defer ref.Close()
 	for step := 1; step <= 3; step++ {
 		for j, ts := range model {
-			if err := combine(ckptScenario, n, step, j).give(ref, ts.name); err != nil {
+			if err := combine(sc, n, step, j).give(ref, ts.name); err != nil {
 				return optim.State{}, err
 			}
 		}
@@ -52,20 +66,20 @@ func reference(n int) (optim.State, error) {
 
 // saveRank is one rank's part of a run of steps 1-3 that saves a
 // checkpoint at path.
-func saveRank(c collective.Comm, path string) error {
+func saveRank(c collective.Comm, sc scenario, path string) error {
 	dev, err := openDevice()
 	if err != nil {
 		return err
 	}
 	defer dev.Close()
-	opt, err := sharded.New(c, dev, params(ckptScenario, 1), ckptScenario.opts...)
+	opt, err := sharded.New(c, dev, params(sc, 1), sc.opts...)
 	if err != nil {
 		return err
 	}
 	defer opt.Close()
 	for step := 1; step <= 3; step++ {
 		for j, ts := range model {
-			if err := gradientOf(ckptScenario, c.Rank(), c.Size(), step, j).give(opt, ts.name); err != nil {
+			if err := gradientOf(sc, c.Rank(), c.Size(), step, j).give(opt, ts.name); err != nil {
 				return err
 			}
 		}
@@ -83,20 +97,20 @@ func saveRank(c collective.Comm, path string) error {
 // at path, saved by from ranks, and goes on for steps 4-6, comparing each
 // step with one process that ran every step (fed the sums of from ranks,
 // then of this world's).
-func resumeRank(c collective.Comm, path string, from int) error {
-	want, err := reference(from)
+func resumeRank(c collective.Comm, sc scenario, path string, from int) error {
+	want, err := reference(sc, from)
 	if err != nil {
 		return err
 	}
 	dev, refDev := cpu.New(), cpu.New()
 	defer refDev.Close()
 	defer dev.Close()
-	opt, err := sharded.New(c, dev, params(ckptScenario, 2), ckptScenario.opts...) // other values: the checkpoint's replace them
+	opt, err := sharded.New(c, dev, params(sc, 2), sc.opts...) // other values: the checkpoint's replace them
 	if err != nil {
 		return err
 	}
 	defer opt.Close()
-	ref, err := optim.New(refDev, params(ckptScenario, 2), ckptScenario.opts...)
+	ref, err := optim.New(refDev, params(sc, 2), sc.opts...)
 	if err != nil {
 		return err
 	}
@@ -111,13 +125,13 @@ func resumeRank(c collective.Comm, path string, from int) error {
 	if !maps.Equal(meta, ckptMeta) {
 		return fmt.Errorf("metadata %v, want %v", meta, ckptMeta)
 	}
-	return train(c, ckptScenario, opt, ref, 4, 6)
+	return train(c, sc, opt, ref, 4, 6)
 }
 
 // sameFile compares a consolidated checkpoint with the file one process
 // writes for the reference state.
-func sameFile(manifest string, from int) error {
-	want, err := reference(from)
+func sameFile(sc scenario, manifest string, from int) error {
+	want, err := reference(sc, from)
 	if err != nil {
 		return err
 	}
@@ -162,33 +176,36 @@ func partFiles(t *testing.T, dir string) int {
 // TestCheckpointAcrossSizes: a checkpoint of 1, 2 or 3 ranks (a part file
 // each and a manifest) consolidates into the file one process writes, byte
 // for byte, and resumes on 1, 2 or 3 ranks bitwise as one process that
-// never stopped; so does a whole file that one process wrote.
+// never stopped; so does a whole file that one process wrote. Each of
+// ckptScenarios: per-element state, per-row state, two states.
 func TestCheckpointAcrossSizes(t *testing.T) {
-	for n := 1; n <= 3; n++ {
-		t.Run(fmt.Sprintf("from%d", n), func(t *testing.T) {
-			dir := t.TempDir()
-			manifest := filepath.Join(dir, "run.json")
-			if err := collectivetest.OnEveryRank(inProcess(t, n), func(c collective.Comm) error { return saveRank(c, manifest) }); err != nil {
-				t.Fatal(err)
-			}
-			if got := partFiles(t, dir); got != n {
-				t.Errorf("%d part files for %d ranks", got, n)
-			}
-			if err := sameFile(manifest, n); err != nil {
-				t.Error(err)
-			}
-			whole := filepath.Join(dir, "one.safetensors") // written by sameFile
-			for m := 1; m <= 3; m++ {
-				for _, path := range []string{manifest, whole} {
-					t.Run(fmt.Sprintf("on%d/%s", m, filepath.Ext(path)), func(t *testing.T) {
-						err := collectivetest.OnEveryRank(inProcess(t, m), func(c collective.Comm) error { return resumeRank(c, path, n) })
-						if err != nil {
-							t.Error(err)
-						}
-					})
+	for _, sc := range ckptScenarios {
+		for n := 1; n <= 3; n++ {
+			t.Run(fmt.Sprintf("%s/from%d", sc.name, n), func(t *testing.T) {
+				dir := t.TempDir()
+				manifest := filepath.Join(dir, "run.json")
+				if err := collectivetest.OnEveryRank(inProcess(t, n), func(c collective.Comm) error { return saveRank(c, sc, manifest) }); err != nil {
+					t.Fatal(err)
 				}
-			}
-		})
+				if got := partFiles(t, dir); got != n {
+					t.Errorf("%d part files for %d ranks", got, n)
+				}
+				if err := sameFile(sc, manifest, n); err != nil {
+					t.Error(err)
+				}
+				whole := filepath.Join(dir, "one.safetensors") // written by sameFile
+				for m := 1; m <= 3; m++ {
+					for _, path := range []string{manifest, whole} {
+						t.Run(fmt.Sprintf("on%d/%s", m, filepath.Ext(path)), func(t *testing.T) {
+							err := collectivetest.OnEveryRank(inProcess(t, m), func(c collective.Comm) error { return resumeRank(c, sc, path, n) })
+							if err != nil {
+								t.Error(err)
+							}
+						})
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -198,10 +215,10 @@ func TestCheckpointAcrossSizes(t *testing.T) {
 func TestCheckpointOneRankWhole(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "run.safetensors")
-	if err := saveRank(collective.One(), path); err != nil {
+	if err := saveRank(collective.One(), ckptScenario, path); err != nil {
 		t.Fatal(err)
 	}
-	want, err := reference(1)
+	want, err := reference(ckptScenario, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +233,7 @@ func TestCheckpointOneRankWhole(t *testing.T) {
 	}
 	other := filepath.Join(dir, "two.safetensors")
 	err = collectivetest.OnEveryRank(inProcess(t, 2), func(c collective.Comm) error {
-		err := saveRank(c, other)
+		err := saveRank(c, ckptScenario, other)
 		if !errors.Is(err, checkpoint.ErrPath) || !strings.Contains(err.Error(), "save a .json manifest") {
 			return fmt.Errorf("rank %d: %v, want checkpoint.ErrPath", c.Rank(), err)
 		}

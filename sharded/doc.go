@@ -15,7 +15,12 @@
 // Rows. A tensor is viewed as shape[0] rows of the rest (a 1-D tensor is
 // rows of one element, a scalar one row); rank r owns rows
 // [R·r/N, R·(r+1)/N). Splitting on rows sends a row-sparse gradient's rows
-// each to one owner, and keeps per-row state (of row-wise rules) whole.
+// each to one owner, and keeps per-row state (of row-wise rules) whole:
+// a rank's checkpoint part holds its rows' accumulators. Rules of any
+// per-element state (one state or two) and row-wise Adagrad are sharded;
+// half-precision parameters and 8-bit state are refused (a rank's rows
+// would round and quantize apart from the whole tensor's: stochastic
+// rounding counts elements, and 8-bit blocks run, from the tensor's start).
 //
 // Step. Every rank gives its own gradients; Step first tells every rank
 // which tensors each rank gave and how (so that all take the same

@@ -320,3 +320,23 @@ func TestRankOwningNothing(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestRefusedVariants: half-precision parameters and 8-bit state are not
+// sharded (a rank's rows would round and quantize apart from the whole
+// tensor's): New refuses them with device.ErrDType and device.ErrRule.
+func TestRefusedVariants(t *testing.T) {
+	dev := cpu.New()
+	defer dev.Close()
+	for _, c := range []struct {
+		what string
+		p    optim.Param
+		want error
+	}{
+		{"bfloat16 parameters", optim.Param{Name: "h", Init: make([]float32, 4), DType: device.BFloat16}, device.ErrDType},
+		{"8-bit state", optim.Param{Name: "q", Init: make([]float32, 4), Options: []optim.Option{optim.UpdateRule(device.Adagrad8Bit)}}, device.ErrRule},
+	} {
+		if _, err := sharded.New(collective.One(), dev, []optim.Param{c.p}); !errors.Is(err, c.want) {
+			t.Errorf("%s: err = %v, want %v", c.what, err, c.want)
+		}
+	}
+}

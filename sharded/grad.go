@@ -128,8 +128,10 @@ func (s *Adagrad) checkSparse(t *tensor) error {
 	if !s.dev.Capabilities().Supports(rule, t.dt, true) {
 		return fmt.Errorf("%w: %v has no row-sparse %v for %v (tensor %q)", optim.ErrNoSparse, s.dev, rule, t.dt, t.name)
 	}
-	if t.hyper.WeightDecay != 0 {
-		return fmt.Errorf("%w: tensor %q has WeightDecay %v", optim.ErrSparseWeightDecay, t.name, t.hyper.WeightDecay)
+	for _, c := range t.spec().Coefs {
+		if c.Name == "weight_decay" && c.DenseOnly && t.hyper.WeightDecay != 0 {
+			return fmt.Errorf("%w: tensor %q has WeightDecay %v", optim.ErrSparseWeightDecay, t.name, t.hyper.WeightDecay)
+		}
 	}
 	return nil
 }

@@ -61,6 +61,11 @@ func newTensor(i int, p optim.Param, size int) (*tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sharded: param %d (%q): %w", i, p.Name, err)
 	}
+	if p.DType != 0 && p.DType != dt {
+		// A rank's stochastic rounding would count elements from its own
+		// rows, not from the tensor's start as one process does.
+		return nil, fmt.Errorf("sharded: param %d (%q): %w: %v parameters are not sharded", i, p.Name, device.ErrDType, p.DType)
+	}
 	shape := p.Shape
 	if shape == nil {
 		shape = []int{n}

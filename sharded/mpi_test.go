@@ -63,24 +63,28 @@ func TestRankTraffic(t *testing.T) {
 // consolidates into the file one process writes, byte for byte; a launch
 // on another number of processes resumes from it, every rank reading its
 // rows, bitwise as one process that never stopped; and the refusals are
-// the same on every rank and change nothing.
+// the same on every rank and change nothing. The default scenario, then
+// row-wise Adagrad (its per-row state saved by each rank's rows).
 func TestCheckpointUnderMpirun(t *testing.T) {
 	dir := t.TempDir()
-	manifest := func(n int) string { return filepath.Join(dir, fmt.Sprint(n), "run.json") }
-	for n := 1; n <= 3; n++ {
-		if err := os.MkdirAll(filepath.Dir(manifest(n)), 0o755); err != nil {
-			t.Fatal(err)
+	for _, sc := range []scenario{ckptScenario, scenarioNamed("Rowwise")} {
+		manifest := func(n int) string { return filepath.Join(dir, sc.name, fmt.Sprint(n), "run.json") }
+		env := "ADAGRAD_CKPT_SCENARIO=" + sc.name
+		for n := 1; n <= 3; n++ {
+			if err := os.MkdirAll(filepath.Dir(manifest(n)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			mpirun.Test(t, n, "^TestRankCheckpointSave$", "ADAGRAD_CKPT="+manifest(n), env)
+			if err := sameFile(sc, manifest(n), n); err != nil {
+				t.Error(err)
+			}
 		}
-		mpirun.Test(t, n, "^TestRankCheckpointSave$", "ADAGRAD_CKPT="+manifest(n))
-		if err := sameFile(manifest(n), n); err != nil {
-			t.Error(err)
+		for _, fromTo := range [][2]int{{3, 2}, {2, 3}, {1, 3}, {3, 1}} {
+			from, to := fromTo[0], fromTo[1]
+			t.Run(fmt.Sprintf("%s/%dto%d", sc.name, from, to), func(t *testing.T) {
+				mpirun.Test(t, to, "^TestRankCheckpointResume$", "ADAGRAD_CKPT="+manifest(from), fmt.Sprintf("ADAGRAD_CKPT_FROM=%d", from), env)
+			})
 		}
-	}
-	for _, fromTo := range [][2]int{{3, 2}, {2, 3}, {1, 3}, {3, 1}} {
-		from, to := fromTo[0], fromTo[1]
-		t.Run(fmt.Sprintf("%dto%d", from, to), func(t *testing.T) {
-			mpirun.Test(t, to, "^TestRankCheckpointResume$", "ADAGRAD_CKPT="+manifest(from), fmt.Sprintf("ADAGRAD_CKPT_FROM=%d", from))
-		})
 	}
 	mpirun.Test(t, 3, "^TestRankCheckpointRefusals$", "ADAGRAD_CKPT_DIR="+dir)
 }
@@ -91,7 +95,7 @@ func TestRankCheckpointSave(t *testing.T) {
 	if path == "" {
 		t.Skip("launched by TestCheckpointUnderMpirun")
 	}
-	if err := saveRank(w, path); err != nil {
+	if err := saveRank(w, scenarioNamed(os.Getenv("ADAGRAD_CKPT_SCENARIO")), path); err != nil {
 		t.Fatalf("rank %d of %d: %v", w.Rank(), w.Size(), err)
 	}
 }
@@ -103,7 +107,7 @@ func TestRankCheckpointResume(t *testing.T) {
 	if path == "" || err != nil {
 		t.Skip("launched by TestCheckpointUnderMpirun")
 	}
-	if err := resumeRank(w, path, from); err != nil {
+	if err := resumeRank(w, scenarioNamed(os.Getenv("ADAGRAD_CKPT_SCENARIO")), path, from); err != nil {
 		t.Fatalf("rank %d of %d, from %d ranks: %v", w.Rank(), w.Size(), from, err)
 	}
 }

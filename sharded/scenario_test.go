@@ -46,6 +46,9 @@ func scenarios() []scenario {
 		{name: "Proximal", steps: 5, opts: []optim.Option{optim.TF1ProximalDefaults(0.3), optim.L1(0.01), optim.L2(0.1)}},
 		{name: "DualAveraging", steps: 5, opts: []optim.Option{optim.TF1AdagradDADefaults(0.3), optim.L1(0.01), optim.L2(0.1)}},
 		{name: "JAX", steps: 5, opts: []optim.Option{optim.JAXDefaults(0.1)}},
+		{name: "Rowwise", steps: 5, opts: []optim.Option{optim.UpdateRule(device.AdagradRowwise), optim.LR(0.3)},
+			denseOpts:  []optim.Option{optim.WeightDecay(0.05), optim.DecoupledWeightDecay(true)},
+			sparseOpts: []optim.Option{optim.WeightDecay(0.01)}},
 		{name: "SkipNonFinite", steps: 6, nonFinite: 3, opts: []optim.Option{optim.SkipNonFinite(true), optim.LR(0.05)}},
 	}
 }

@@ -85,6 +85,7 @@ type badSet[T Float] struct {
 	p, g, s0, s1     *mirror[T]
 	foreign, other   device.Buffer // another backend's buffer; one of another dtype
 	half             device.Buffer // a BFloat16 or Float16 buffer, or nil
+	bytes            device.Buffer // a Uint8 buffer, or nil
 	rule             device.Rule   // a rule the backend runs on T, dense
 	rowRule          device.Rule   // one with row-sparse gradients too, or 0
 	stateBufs        [device.MaxStates]device.Buffer
@@ -113,6 +114,9 @@ func newBadSet[T Float](t *testing.T, dev device.Backend, open Opener) *badSet[T
 		if o != dt && caps.HasDType(o) {
 			b.other, b.hasOther = mustAlloc(t, dev, o, badLen), true
 		}
+	}
+	if caps.HasDType(device.Uint8) {
+		b.bytes = mustAlloc(t, dev, device.Uint8, badLen)
 	}
 	for _, h := range []device.DType{device.BFloat16, device.Float16} {
 		if caps.HasDType(h) {
@@ -163,6 +167,8 @@ func coefCases(r device.Rule, dt device.DType, rows bool) map[string][device.Max
 		bad := []float64{math.NaN(), math.Inf(1), math.Inf(-1), -1e-3}
 		if cs.Sign {
 			bad = []float64{0, 2, -0.5, math.NaN()}
+		} else if cs.Flag {
+			bad = []float64{2, 0.5, -1, math.NaN(), math.Inf(1)}
 		} else if dt == device.Float32 {
 			bad = append(bad, 1e39) // +Inf once rounded to float32
 		}
@@ -220,9 +226,13 @@ func (b *badSet[T]) updateCalls() []badCall {
 			badCall{"grad of another dtype", device.ErrDType, call(device.Update{Param: b.p.buf, Grad: b.other, State: b.stateBufs, Ranges: []device.Range{ok}})},
 			badCall{"state of another dtype", device.ErrDType, call(device.Update{Param: b.p.buf, Grad: b.g.buf, State: states(b.other), Ranges: []device.Range{ok}})})
 	}
+	if b.bytes != nil {
+		calls = append(calls, badCall{"8-bit parameters", device.ErrDType, call(device.Update{Param: b.bytes, Grad: b.bytes, State: b.stateBufs, Ranges: []device.Range{ok}})},
+			badCall{"8-bit gradients", device.ErrDType, call(device.Update{Param: b.p.buf, Grad: b.bytes, State: b.stateBufs, Ranges: []device.Range{ok}})})
+	}
 	if b.half != nil {
-		calls = append(calls, badCall{"half parameters", device.ErrDType, call(device.Update{Param: b.half, Grad: b.half, State: b.stateBufs, Ranges: []device.Range{ok}})})
 		if dt == device.Float64 {
+			calls = append(calls, badCall{"half parameters with float64 state", device.ErrDType, call(device.Update{Param: b.half, Grad: b.half, State: b.stateBufs, Ranges: []device.Range{ok}})})
 			calls = append(calls, badCall{"half grads for float64 parameters", device.ErrDType, call(device.Update{Param: b.p.buf, Grad: b.half, State: b.stateBufs, Ranges: []device.Range{ok}})})
 		}
 	}

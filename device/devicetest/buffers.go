@@ -77,6 +77,50 @@ func Buffers(t *testing.T, open Opener) {
 			testHalfBuffer(t, dev, dt)
 		}
 	}
+	if caps.HasDType(device.Uint8) {
+		testByteBuffer(t, dev)
+	}
+}
+
+// testByteBuffer writes and reads 8-bit codes (device.Uint8), whole, at
+// offsets, copied, and checks the sentinels of mismatched host slices.
+func testByteBuffer(t *testing.T, dev device.Backend) {
+	for _, n := range []int{1, 17, 3<<15 + 5} {
+		m := newCodeMirror(t, dev, device.Uint8, n)
+		codes := make([]uint16, n)
+		for i := range codes {
+			codes[i] = uint16((i*37 + 11) % 256)
+		}
+		m.open(0, codes)
+		m.upload(t, dev)
+		m.check(t, dev, "8-bit buffer")
+		if err := dev.Write(m.buf, n-1, []uint8{0xfe}); err != nil {
+			t.Fatalf("Write at offset: %v", err)
+		}
+		m.want[n-1] = 0xfe
+		m.check(t, dev, "8-bit buffer after a Write at its end")
+		if c, ok := dev.(device.Copier); ok && dev.Capabilities().Copy {
+			dst := newCodeMirror(t, dev, device.Uint8, n)
+			if err := c.Copy(dst.buf, m.buf); err != nil {
+				t.Fatalf("Copy: %v", err)
+			}
+			dst.open(0, m.want)
+			dst.check(t, dev, "copied 8-bit buffer")
+		}
+		expectErrors(t, []badCall{
+			{"Write of float32 to an 8-bit buffer", device.ErrDType, func() error { return dev.Write(m.buf, 0, make([]float32, 1)) }},
+			{"Write of half codes to an 8-bit buffer", device.ErrDType, func() error { return dev.Write(m.buf, 0, make([]uint16, 1)) }},
+			{"Read of an 8-bit buffer into float32", device.ErrDType, func() error { return dev.Read(make([]float32, 1), m.buf, 0) }},
+			{"Write past the end of an 8-bit buffer", device.ErrRange, func() error { return dev.Write(m.buf, n, []uint8{1}) }},
+			{"Read past the end of an 8-bit buffer", device.ErrRange, func() error { return dev.Read(make([]uint8, 2), m.buf, n-1) }},
+		})
+		m.check(t, dev, "8-bit buffer after refused calls")
+	}
+	if dev.Capabilities().HasDType(device.Float32) {
+		if err := dev.Write(mustAlloc(t, dev, device.Float32, 2), 0, make([]uint8, 1)); !errors.Is(err, device.ErrDType) {
+			t.Errorf("Write of []uint8 to a float32 buffer: err = %v, want ErrDType", err)
+		}
+	}
 }
 
 func testHalfBuffer(t *testing.T, dev device.Backend, dt device.DType) {

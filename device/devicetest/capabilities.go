@@ -9,7 +9,7 @@ import (
 )
 
 // allDTypes are the element types a backend may declare.
-var allDTypes = []device.DType{device.Float32, device.Float64, device.BFloat16, device.Float16}
+var allDTypes = []device.DType{device.Float32, device.Float64, device.BFloat16, device.Float16, device.Uint8}
 
 // Capabilities is the declaration layer: what the backend declares is what
 // it does. Every declared dtype allocates and every other is refused with
@@ -57,7 +57,7 @@ func Capabilities(t *testing.T, open Opener) {
 			t.Errorf("declared rule %v has no reference in devicetest: add one to references", s.Rule)
 		}
 		for _, dt := range s.DTypes {
-			if !dt.Real() || !caps.HasDType(dt) {
+			if !dt.Param() || !caps.HasDType(dt) {
 				t.Errorf("rule %v declared on %v parameters, which are not a declared parameter dtype", s.Rule, dt)
 			}
 		}
@@ -66,13 +66,13 @@ func Capabilities(t *testing.T, open Opener) {
 	if !ok {
 		return
 	}
-	for _, dt := range dtypes {
-		if !caps.HasDType(dt) {
+	for _, dt := range paramDTypes {
+		if !caps.HasDType(dt) || !caps.HasDType(dt.Compute()) {
 			continue
 		}
 		for _, r := range append(device.Rules(), 0, 250) {
 			for _, rows := range []bool{false, true} {
-				err := tinyUpdate(t, dev, upd, dt, dt, r, rows)
+				err := tinyUpdate(t, dev, upd, dt, dt.Compute(), r, rows)
 				switch {
 				case caps.Supports(r, dt, rows) && err != nil:
 					t.Errorf("declared %v on %v (rows %v): %v", r, dt, rows, err)
@@ -101,16 +101,21 @@ func implements[I any](dev device.Backend) bool { _, ok := dev.(I); return ok }
 func tinyUpdate(t *testing.T, dev device.Backend, upd device.Updater, dt, gdt device.DType, r device.Rule, rows bool) error {
 	t.Helper()
 	p, g := mustAlloc(t, dev, dt, 8), mustAlloc(t, dev, gdt, 8)
-	var st [device.MaxStates]device.Buffer
-	for k := range st {
-		st[k] = mustAlloc(t, dev, dt, 8)
+	var st [device.StateBuffers]device.Buffer
+	st[device.StateReal] = mustAlloc(t, dev, dt.Compute(), 16)
+	if dev.Capabilities().HasDType(device.Uint8) {
+		st[device.StateBytes] = mustAlloc(t, dev, device.Uint8, 16)
 	}
 	rng := device.Range{Len: 8, Width: 4, Rule: r, Coef: coefsFor(r, 0, 0, rows)}
-	if _, known := r.Spec(); !known {
+	if spec, known := r.Spec(); known {
+		for k, ss := range spec.State {
+			rng.StateOff[k] = 8 * k * (1 - ss.Buffer()) // states of one buffer apart
+		}
+	} else {
 		rng.Coef = coefsFor(device.Adagrad, 0, 0, rows)
 	}
 	if !rows {
 		return upd.Update(device.Update{Param: p, Grad: g, State: st, Ranges: []device.Range{rng}})
 	}
-	return upd.UpdateRows(device.RowUpdate{Param: p, State: st, Range: rng, Rows: 2, Indices: []int64{1}, Values: zeros(dt, 4)})
+	return upd.UpdateRows(device.RowUpdate{Param: p, State: st, Range: rng, Rows: 2, Indices: []int64{1}, Values: zeros(dt.Compute(), 4)})
 }

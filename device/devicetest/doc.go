@@ -23,10 +23,13 @@
 //     buffer, fails with device.ErrClosed;
 //   - BadInput: malformed calls fail with their sentinel (ErrRange,
 //     ErrDType, ErrHyper, ErrRule, ErrForeignBuffer) and change nothing;
-//   - Update: dense updates of every declared rule and dtype (and half
-//     gradients), many ranges in one call, bitwise against the rule's
-//     reference;
+//   - Update: dense updates of every declared rule and parameter dtype
+//     (half parameters included, and half gradients), many ranges of
+//     mixed rules in one call, bitwise against the rule's reference;
 //   - UpdateRows: row-sparse updates, bitwise against the reference;
+//   - HalfRounding: half-precision parameters' stochastic rounding at its
+//     edges (subnormals, the largest finite values, every dropped-bit
+//     pattern), bitwise against the reference;
 //   - Gather: device.RowReader;
 //   - Oracle: PyTorch's trajectories replayed through Update and
 //     UpdateRows (see TorchCases): bitwise to PyTorch's CUDA results (or

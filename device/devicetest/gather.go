@@ -9,8 +9,8 @@ import (
 // Gather is the layer of device.RowReader: rows of a tensor at an offset
 // inside a buffer, in any order, repeated, none, the last one, widths of
 // one and more, gathered into one host slice exactly as reading them one
-// by one gives them; bad gathers fail with their sentinel and write
-// nothing into dst.
+// by one gives them (half parameters as raw codes); bad gathers fail with
+// their sentinel and write nothing into dst.
 func Gather(t *testing.T, open Opener) {
 	dev := MustOpen(t, open)
 	rr, ok := dev.(device.RowReader)
@@ -29,6 +29,40 @@ func Gather(t *testing.T, open Opener) {
 			}
 		})
 	}
+	for _, dt := range []device.DType{device.BFloat16, device.Float16} {
+		if dev.Capabilities().HasDType(dt) {
+			t.Run(dt.String(), func(t *testing.T) { gatherCodes(t, dev, rr, dt) })
+		}
+	}
+}
+
+// gatherCodes gathers rows of half parameters into []uint16.
+func gatherCodes(t *testing.T, dev device.Backend, rr device.RowReader, dt device.DType) {
+	const n = 7*5 + 6
+	src := newCodeMirror(t, dev, dt, n)
+	codes := make([]uint16, n)
+	for i := range codes {
+		codes[i] = 0x3c00 + uint16(i)
+	}
+	src.open(0, codes)
+	src.upload(t, dev)
+	rows := []int64{6, 0, 6, 3}
+	got := make([]uint16, len(rows)*5)
+	if err := rr.ReadRows(got, src.buf, 3, 5, rows); err != nil {
+		t.Fatalf("ReadRows: %v", err)
+	}
+	for i, r := range rows {
+		for w := range 5 {
+			if g, want := got[i*5+w], codes[3+int(r)*5+w]; g != want {
+				t.Fatalf("row %d element %d = %#x, want %#x", r, w, g, want)
+			}
+		}
+	}
+	expectErrors(t, []badCall{
+		{"float32 dst for half rows", device.ErrDType, func() error { return rr.ReadRows(make([]float32, 5), src.buf, 3, 5, []int64{0}) }},
+		{"a row past the last", device.ErrRange, func() error { return rr.ReadRows(make([]uint16, 5), src.buf, 3, 5, []int64{7}) }},
+	})
+	src.check(t, dev, "source after gathers")
 }
 
 func gather[T Float](t *testing.T, dev device.Backend, rr device.RowReader, open Opener) {

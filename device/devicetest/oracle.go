@@ -81,7 +81,7 @@ func replayTorch[T Float](t *testing.T, dev device.Backend, c *TorchCase) []Torc
 				if err := upd.UpdateRows(u); err != nil {
 					t.Fatalf("step %d p%d: UpdateRows: %v", s, k, err)
 				}
-				if err := refRows(r, param.want, [device.MaxStates][]T{sum.want}, idx, vals); err != nil {
+				if err := refRows(r, &paramMirror[T]{real: param}, &stateMirrors[T]{real: sum}, idx, vals); err != nil {
 					t.Fatal(err)
 				}
 				continue
@@ -95,7 +95,7 @@ func replayTorch[T Float](t *testing.T, dev device.Backend, c *TorchCase) []Torc
 				t.Fatalf("step %d: Update: %v", s, err)
 			}
 			for _, r := range step {
-				if err := refRange(r, param.want, grad.want, [device.MaxStates][]T{sum.want}); err != nil {
+				if err := refRange(r, &paramMirror[T]{real: param}, grad.want, &stateMirrors[T]{real: sum}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -28,7 +28,8 @@ type Float interface{ float32 | float64 }
 
 // refKernel updates one span of a range: p and g are the span's
 // parameters and gradients, st[k] its part of state k (one value per
-// element, or per row of width elements), c the coefficients rounded to T.
+// element, per row of width elements or per block; 8-bit codes as values
+// of T), c the coefficients rounded to T.
 type refKernel[T Float] func(p, g []T, st [device.MaxStates][]T, c [device.MaxCoefs]T, width int)
 
 // ruleReference is one rule's reference, dense and row-sparse, per dtype.
@@ -43,6 +44,11 @@ var references = withFamily(map[device.Rule]ruleReference{
 		dense64: adagradDenseRef[float64], rows64: adagradRowsRef[float64],
 	},
 	device.AdagradEpsInside: sameForms(lrOverRootRef[float32](true), lrOverRootRef[float64](true)),
+	device.AdagradRowwise: {
+		dense32: rowwiseRef[float32], rows32: rowwiseRef[float32],
+		dense64: rowwiseRef[float64], rows64: rowwiseRef[float64],
+	},
+	device.Adagrad8Bit: {dense32: adagrad8BitRef[float32], dense64: adagrad8BitRef[float64]},
 })
 
 // hasReference reports whether rule r has a reference here.
@@ -134,12 +140,19 @@ func roundCoefs[T Float](coef [device.MaxCoefs]float64) (c [device.MaxCoefs]T) {
 }
 
 // stateSpan slices each of the rule's states to the span [lo, hi) of a
-// tensor whose state k starts at st[k][0].
+// tensor whose state k starts at st[k][0] (lo and hi on row or block
+// boundaries for per-row and per-block state).
 func stateSpan[T Float](spec device.RuleSpec, st [device.MaxStates][]T, lo, hi, width int) (out [device.MaxStates][]T) {
 	for k, s := range spec.State {
 		a, b := lo, hi
-		if s.Per == device.PerRow {
-			a, b = lo/width, hi/width
+		switch s.Per {
+		case device.PerRow:
+			a, b = 0, 0 // rows of no element: a tensor without elements
+			if width > 0 {
+				a, b = lo/width, hi/width
+			}
+		case device.PerBlock:
+			a, b = lo/spec.Block, (hi+spec.Block-1)/spec.Block
 		}
 		out[k] = st[k][a:b]
 	}
@@ -149,9 +162,9 @@ func stateSpan[T Float](spec device.RuleSpec, st [device.MaxStates][]T, lo, hi, 
 // ReferenceStep applies one dense step of a rule to one tensor held in
 // host slices, by the rule's reference: p and g are the tensor's
 // parameters and gradients, state[k] its state k (device.RuleSpec.State:
-// one value per element, or per row of width elements), coef the step's
-// coefficients (device.Range.Coef), rounded to T here as backends round
-// them. It is the result every backend must give bitwise; layers above
+// one value per element, per row of width elements or per block; 8-bit
+// codes as values of T), coef the step's coefficients
+// (device.Range.Coef), rounded to T here as backends round them. It is the result every backend must give bitwise; layers above
 // the device (optim/optimtest) build their expectations from it.
 func ReferenceStep[T Float](rule device.Rule, coef [device.MaxCoefs]float64, width int, p, g []T, state [device.MaxStates][]T) error {
 	spec, ok := rule.Spec()
@@ -181,6 +194,9 @@ func ReferenceRows[T Float](rule device.Rule, coef [device.MaxCoefs]float64, wid
 	_, rows, err := kernelsFor[T](rule)
 	if err != nil {
 		return err
+	}
+	if rows == nil {
+		return fmt.Errorf("%w: %v has no row-sparse form", device.ErrRule, rule)
 	}
 	if width <= 0 || len(values) != len(indices)*width {
 		return fmt.Errorf("devicetest: %d values for %d rows of %d", len(values), len(indices), width)

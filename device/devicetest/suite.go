@@ -39,6 +39,8 @@ func Run(t *testing.T, open Opener) {
 		{"BadInput", true, BadInput},
 		{"Update", isUpdater && len(caps.Rules) > 0, Update},
 		{"UpdateRows", isUpdater && rows, UpdateRows},
+		{"HalfRounding", isUpdater && (caps.Supports(device.AdagradRowwise, device.BFloat16, false) ||
+			caps.Supports(device.AdagradRowwise, device.Float16, false)), HalfRounding},
 		{"Gather", caps.Gather, Gather},
 		{"Oracle", isUpdater && caps.Supports(device.Adagrad, device.Float32, false), Oracle},
 	}

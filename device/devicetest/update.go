@@ -44,7 +44,8 @@ var (
 )
 
 // coefsFor returns valid coefficients of rule r for range i at step s: the
-// learning rate decays with the step, as the optimizer's lr_decay makes it.
+// learning rate decays with the step, as the optimizer's lr_decay makes it;
+// a flag is set in every other pair of ranges.
 func coefsFor(r device.Rule, i, s int, rows bool) [device.MaxCoefs]float64 {
 	spec, _ := r.Spec()
 	var c [device.MaxCoefs]float64
@@ -56,6 +57,8 @@ func coefsFor(r device.Rule, i, s int, rows bool) [device.MaxCoefs]float64 {
 		switch {
 		case cs.Sign:
 			c[k] = []float64{1, -1}[(i/2)%2]
+		case cs.Flag:
+			c[k] = float64((i / 3) % 2)
 		case cs.DenseOnly && rows:
 		default:
 			c[k] = vals[(i+k)%len(vals)]
@@ -79,36 +82,55 @@ func specials[T Float]() []T {
 }
 
 // Update is the dense layer: for every rule and parameter dtype the
-// backend declares, one Update call over many ranges (sizes in
-// denseShapes, every coefficient combination, non-finite gradients),
-// several steps, each bitwise against the rule's reference, with guard
-// elements around and between the ranges in the parameter, gradient and
-// state buffers; float32 runs also against a float64 reference. Then one
-// call mixing every declared rule, and float32 parameters with each
-// declared half gradient type.
+// backend declares (half parameters included), one Update call over many
+// ranges (sizes in denseShapes, every coefficient combination, non-finite
+// gradients), several steps, each bitwise against the rule's reference,
+// with guard elements around and between the ranges in the parameter,
+// gradient and state buffers; float32 runs also against a float64
+// reference. Then one call mixing every declared rule, and each other
+// gradient type the parameters take (half gradients for float32
+// parameters, float32 or the same half type for half parameters).
 func Update(t *testing.T, open Opener) {
 	dev := MustOpen(t, open)
 	caps := dev.Capabilities()
-	for _, dt := range dtypes {
+	for _, dt := range paramDTypes {
 		rules := declaredRules(caps, dt, false)
-		for _, r := range rules {
-			t.Run(fmt.Sprintf("%v/%v", r, dt), func(t *testing.T) { runDense(t, dev, dt, dt, []device.Rule{r}) })
-		}
-		if len(rules) > 1 {
-			t.Run(fmt.Sprintf("mixed/%v", dt), func(t *testing.T) { runDense(t, dev, dt, dt, rules) })
-		}
-		if dt != device.Float32 {
+		if len(rules) == 0 {
 			continue
 		}
-		for _, gdt := range []device.DType{device.BFloat16, device.Float16} {
-			if !caps.HasDType(gdt) {
-				continue
-			}
+		grads := gradDTypes(caps, dt)
+		for _, r := range rules {
+			t.Run(fmt.Sprintf("%v/%v", r, dt), func(t *testing.T) { runDense(t, dev, dt, grads[0], []device.Rule{r}) })
+		}
+		if len(rules) > 1 {
+			t.Run(fmt.Sprintf("mixed/%v", dt), func(t *testing.T) { runDense(t, dev, dt, grads[0], rules) })
+		}
+		for _, gdt := range grads[1:] {
 			for _, r := range rules {
-				t.Run(fmt.Sprintf("%v/%v-grads", r, gdt), func(t *testing.T) { runDense(t, dev, dt, gdt, []device.Rule{r}) })
+				name := fmt.Sprintf("%v/%v-grads", r, gdt)
+				if dt != device.Float32 {
+					name = fmt.Sprintf("%v/%v/%v-grads", r, dt, gdt)
+				}
+				t.Run(name, func(t *testing.T) { runDense(t, dev, dt, gdt, []device.Rule{r}) })
 			}
 		}
 	}
+}
+
+// paramDTypes are the parameter dtypes, in the order the update layers
+// run them.
+var paramDTypes = []device.DType{device.Float32, device.Float64, device.BFloat16, device.Float16}
+
+// gradDTypes are the gradient dtypes of dense updates of dt parameters
+// that caps declares, the compute dtype first.
+func gradDTypes(caps device.Capabilities, dt device.DType) []device.DType {
+	out := []device.DType{dt.Compute()}
+	for _, g := range []device.DType{device.BFloat16, device.Float16} {
+		if g != dt.Compute() && device.GradOK(dt, g) && caps.HasDType(g) {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // declaredRules are the rules caps runs on parameters of dt (with
@@ -124,39 +146,37 @@ func declaredRules(caps device.Capabilities, dt device.DType, rows bool) []devic
 }
 
 func runDense(t *testing.T, dev device.Backend, dt, gdt device.DType, rules []device.Rule) {
-	if dt == device.Float32 {
-		denseCase[float32]{dev: dev, gdt: gdt, rules: rules}.run(t)
+	if dt.Compute() == device.Float32 {
+		denseCase[float32]{dev: dev, dt: dt, gdt: gdt, rules: rules}.run(t)
 	} else {
-		denseCase[float64]{dev: dev, gdt: gdt, rules: rules}.run(t)
+		denseCase[float64]{dev: dev, dt: dt, gdt: gdt, rules: rules}.run(t)
 	}
 }
 
 // denseCase is one dense run: ranges of rules[i%len(rules)] laid out with
-// guards, on parameters of T and gradients of gdt.
+// guards, on parameters of dt (computed in T) and gradients of gdt.
 type denseCase[T Float] struct {
-	dev   device.Backend
-	gdt   device.DType
-	rules []device.Rule
+	dev     device.Backend
+	dt, gdt device.DType
+	rules   []device.Rule
 }
 
 // denseLayout places the ranges: every range and every state region
 // behind a gap of guards, gaps of other sizes in each buffer so that state
-// offsets differ from parameter offsets.
-func denseLayout(rules []device.Rule) (ranges []device.Range, n int, stateN [device.MaxStates]int) {
+// offsets differ from parameter offsets. Each state goes in the buffer of
+// its type (device.StateSpec.Buffer).
+func denseLayout(rules []device.Rule) (ranges []device.Range, n int, stateN [device.StateBuffers]int) {
 	n = 3
-	for k := range stateN {
-		stateN[k] = 2 + k
+	for b := range stateN {
+		stateN[b] = 2 + b
 	}
 	for i, sh := range denseShapes {
-		r := device.Range{Off: n, Len: sh[0] * sh[1], Rule: rules[i%len(rules)]}
+		r := device.Range{Off: n, Len: sh[0] * sh[1], Width: sh[1], Rule: rules[i%len(rules)]}
 		spec, _ := r.Rule.Spec()
 		for k, s := range spec.State {
-			r.StateOff[k] = stateN[k]
-			size := r.Len
-			if s.Per == device.PerRow {
-				r.Width, size = sh[1], sh[0]
-			}
-			stateN[k] += size + 1 + (i+2*k)%4
+			b := s.Buffer()
+			r.StateOff[k] = stateN[b]
+			stateN[b] += spec.StateLen(k, r.Len, r.Width) + 1 + (i+2*k)%4
 		}
 		ranges = append(ranges, r)
 		n += r.Len + 1 + i%5
@@ -164,51 +184,43 @@ func denseLayout(rules []device.Rule) (ranges []device.Range, n int, stateN [dev
 	return ranges, n, stateN
 }
 
+// stepKey is the stochastic-rounding key of range i at step s.
+func stepKey(i, s int) uint64 { return uint64(1000*s+i+1) * 0x2545f4914f6cdd1d }
+
 func (c denseCase[T]) run(t *testing.T) {
-	dt := dtypeOf[T]()
 	upd := updater(t, c.dev)
-	rng := rand.New(rand.NewPCG(uint64(dt)*131+uint64(c.gdt)*17+uint64(len(c.rules)), uint64(c.rules[0])))
+	rng := rand.New(rand.NewPCG(uint64(c.dt)*131+uint64(c.gdt)*17+uint64(len(c.rules)), uint64(c.rules[0])))
 	ranges, n, stateN := denseLayout(c.rules)
-	param := newMirror[T](t, c.dev, n)
+	param := newParamMirror[T](t, c.dev, c.dt, n)
 	var grad *mirror[T]
-	var grad16 *rawMirror
-	if c.gdt == dt {
+	var grad16 *codeMirror
+	if c.gdt == c.dt.Compute() {
 		grad = newMirror[T](t, c.dev, n)
 	} else {
-		grad16 = newRawMirror(t, c.dev, c.gdt, n)
+		grad16 = newCodeMirror(t, c.dev, c.gdt, n)
 	}
-	var state [device.MaxStates]*mirror[T]
-	var bufs [device.MaxStates]device.Buffer
-	for k, sn := range stateN {
-		if usesState(c.rules, k) {
-			state[k] = newMirror[T](t, c.dev, sn)
-			bufs[k] = state[k].buf
-		}
-	}
+	state := newStateMirrors[T](t, c.dev, c.rules, stateN)
 	for _, r := range ranges {
-		param.open(r.Off, randoms[T](rng, r.Len, 1))
-		spec, _ := r.Rule.Spec()
-		for k := range spec.State {
-			state[k].open(r.StateOff[k], magnitudes(randoms[T](rng, stateLen(r, spec, k), 0.5)))
-		}
+		param.init(rng, r.Off, r.Len)
+		state.init(rng, r)
 	}
 	// A float32 run is also followed in float64, from the same values.
-	wide := newWideRun(param, state)
-	param.upload(t, c.dev)
-	for k := range state {
-		if state[k] != nil {
-			state[k].upload(t, c.dev)
-		}
+	var wide *wideRun
+	if c.dt == device.Float32 && state.bytes == nil {
+		wide = newWideRun(param.real, state.real)
 	}
+	param.upload(t, c.dev)
+	state.upload(t, c.dev)
 	special := ranges[specialRange]
 	for s := range updateSteps {
 		for i := range ranges {
 			ranges[i].Coef = coefsFor(ranges[i].Rule, i, s, false)
+			ranges[i].Key = stepKey(i, s)
 		}
 		// Gradients for every element, the gaps between ranges included:
 		// no result may depend on them.
 		var g []T
-		u := device.Update{Param: param.buf, State: bufs, Ranges: slices.Clone(ranges)}
+		u := device.Update{Param: param.buf(), State: state.bufs(), Ranges: slices.Clone(ranges)}
 		if grad != nil {
 			g = randoms[T](rng, n, 0.5+float64(s))
 			copy(g[special.Off+10*s:special.Off+special.Len], specials[T]())
@@ -216,7 +228,7 @@ func (c denseCase[T]) run(t *testing.T) {
 			grad.upload(t, c.dev)
 			u.Grad = grad.buf
 		} else {
-			grad16.want = halfCodes(rng, c.gdt, n, special.Off+10*s)
+			grad16.open(0, halfCodes(rng, c.gdt, n, special.Off+10*s))
 			grad16.upload(t, c.dev)
 			u.Grad = grad16.buf
 			g = make([]T, n)
@@ -228,11 +240,12 @@ func (c denseCase[T]) run(t *testing.T) {
 			t.Fatalf("step %d: Update: %v", s, err)
 		}
 		for _, r := range ranges {
-			if err := refRange(r, param.want, g, mirrorStates(state)); err != nil {
+			if err := refRange(r, param, g, state); err != nil {
 				t.Fatal(err)
 			}
 			if wide != nil {
-				if err := refRange(r, wide.param, widened(g), wide.state); err != nil {
+				wp, ws := wide.host()
+				if err := refRange(r, wp, widened(g), ws); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -241,11 +254,7 @@ func (c denseCase[T]) run(t *testing.T) {
 			wide.observe()
 		}
 		ok := param.check(t, c.dev, fmt.Sprintf("step %d param", s))
-		for k := range state {
-			if state[k] != nil {
-				ok = ok && state[k].check(t, c.dev, fmt.Sprintf("step %d state %d", s, k))
-			}
-		}
+		ok = ok && state.check(t, c.dev, fmt.Sprintf("step %d", s))
 		if grad != nil {
 			ok = ok && grad.check(t, c.dev, fmt.Sprintf("step %d grad", s))
 		} else {
@@ -257,7 +266,7 @@ func (c denseCase[T]) run(t *testing.T) {
 	}
 	if wide != nil {
 		skip := func(i int) bool { return i >= special.Off && i < special.Off+special.Len }
-		wide.compare(t, any(param).(*mirror[float32]), any(state).([device.MaxStates]*mirror[float32]), ranges, skip)
+		wide.compare(t, any(param.real).(*mirror[float32]), any(state.real).(*mirror[float32]), ranges, skip)
 	}
 }
 
@@ -289,41 +298,20 @@ func magnitudes[T Float](v []T) []T {
 	return v
 }
 
-func usesState(rules []device.Rule, k int) bool {
-	for _, r := range rules {
-		if spec, _ := r.Spec(); k < len(spec.State) {
-			return true
-		}
+// refRange applies range r's rule by its reference to whole host
+// buffers: the parameters (real or half), g indexed as the gradient
+// buffer, and the state buffers.
+func refRange[T Float](r device.Range, param *paramMirror[T], g []T, state *stateMirrors[T]) error {
+	st, done := state.span(r)
+	var err error
+	if param.codes == nil {
+		err = ReferenceStep(r.Rule, r.Coef, r.Width, param.values()[r.Off:r.Off+r.Len], g[r.Off:r.Off+r.Len], st)
+	} else {
+		err = ReferenceHalfStep(param.dt, r.Rule, r.Coef, r.Width, r.Key, param.codes.want[r.Off:r.Off+r.Len],
+			any(g[r.Off:r.Off+r.Len]).([]float32), any(st).([device.MaxStates][]float32))
 	}
-	return false
-}
-
-func stateLen(r device.Range, spec device.RuleSpec, k int) int {
-	if spec.State[k].Per == device.PerRow {
-		return r.Len / r.Width
-	}
-	return r.Len
-}
-
-func mirrorStates[T Float](m [device.MaxStates]*mirror[T]) (out [device.MaxStates][]T) {
-	for k := range m {
-		if m[k] != nil {
-			out[k] = m[k].want
-		}
-	}
-	return out
-}
-
-// refRange applies range r's rule by its reference to whole host buffers:
-// p and g indexed as the parameter and gradient buffers, state[k] as
-// state buffer k.
-func refRange[T Float](r device.Range, p, g []T, state [device.MaxStates][]T) error {
-	spec, _ := r.Rule.Spec()
-	var st [device.MaxStates][]T
-	for k := range spec.State {
-		st[k] = state[k][r.StateOff[k] : r.StateOff[k]+stateLen(r, spec, k)]
-	}
-	return ReferenceStep(r.Rule, r.Coef, r.Width, p[r.Off:r.Off+r.Len], g[r.Off:r.Off+r.Len], st)
+	done()
+	return err
 }
 
 // randoms returns n normal values times scale, rounded to T.

@@ -14,26 +14,24 @@ import (
 // consistent.
 type wideRun struct {
 	param []float64
-	state [device.MaxStates][]float64
+	state []float64 // the state buffer of the compute type
 	// peak holds the largest magnitude each element of param (peak[0])
-	// and of each state (peak[1+k]) has reached in the float64 run: a
+	// and of the state buffer (peak[1]) has reached in the float64 run: a
 	// float32 rounding error is relative to the values an element went
 	// through, not only to its last one (a signed accumulator that
 	// cancels, GloVe's step taken before its accumulator grows).
-	peak [1 + device.MaxStates][]float64
+	peak [2][]float64
 }
 
-// newWideRun starts a float64 run from the mirrors' values, or returns
-// nil for a float64 run.
-func newWideRun[T Float](param *mirror[T], state [device.MaxStates]*mirror[T]) *wideRun {
+// newWideRun starts a float64 run from the mirrors' values (state may be
+// nil), or returns nil for a float64 run.
+func newWideRun[T Float](param, state *mirror[T]) *wideRun {
 	if dtypeOf[T]() != device.Float32 {
 		return nil
 	}
 	w := &wideRun{param: widened(param.want)}
-	for k, s := range state {
-		if s != nil {
-			w.state[k] = widened(s.want)
-		}
+	if state != nil {
+		w.state = widened(state.want)
 	}
 	w.observe()
 	return w
@@ -42,7 +40,7 @@ func newWideRun[T Float](param *mirror[T], state [device.MaxStates]*mirror[T]) *
 // observe records the magnitudes of the run's current values; call it
 // after each step.
 func (w *wideRun) observe() {
-	for k, v := range append([][]float64{w.param}, w.state[:]...) {
+	for k, v := range [][]float64{w.param, w.state} {
 		if w.peak[k] == nil && v != nil {
 			w.peak[k] = make([]float64, len(v))
 		}
@@ -52,6 +50,11 @@ func (w *wideRun) observe() {
 			}
 		}
 	}
+}
+
+// host is the run as update tests' mirrors hold it.
+func (w *wideRun) host() (*paramMirror[float64], *stateMirrors[float64]) {
+	return &paramMirror[float64]{dt: device.Float64, want: w.param}, &stateMirrors[float64]{realWant: w.state}
 }
 
 // Tolerances of a float32 result against the float64 run after a few
@@ -67,7 +70,7 @@ const (
 // compare checks every element of the ranges except those skip names (and
 // those whose float32 state overflowed to +Inf, where float32 and float64
 // legitimately part ways).
-func (w *wideRun) compare(t *testing.T, param *mirror[float32], state [device.MaxStates]*mirror[float32], ranges []device.Range, skip func(i int) bool) {
+func (w *wideRun) compare(t *testing.T, param, state *mirror[float32], ranges []device.Range, skip func(i int) bool) {
 	t.Helper()
 	for _, r := range ranges {
 		spec, _ := r.Rule.Spec()
@@ -76,17 +79,14 @@ func (w *wideRun) compare(t *testing.T, param *mirror[float32], state [device.Ma
 				continue
 			}
 			overflow := false
-			for k, ss := range spec.State {
-				j := r.StateOff[k] + i - r.Off
-				if ss.Per == device.PerRow {
-					j = r.StateOff[k] + (i-r.Off)/r.Width
-				}
-				got, want := float64(state[k].want[j]), w.state[k][j]
+			for k := range spec.State {
+				j := r.StateOff[k] + stateIndex(spec, k, i-r.Off, r.Width)
+				got, want := float64(state.want[j]), w.state[j]
 				if math.IsInf(got, 1) {
 					overflow = true
 					continue
 				}
-				if !closeTo(got, want, wideRel*w.peak[1+k][j]+minNormal32) {
+				if !closeTo(got, want, wideRel*w.peak[1][j]+minNormal32) {
 					t.Errorf("%v state %d element %d = %v, float64 run %v", r.Rule, k, j, got, want)
 					return
 				}
@@ -104,4 +104,16 @@ func closeTo(got, want, tol float64) bool {
 		return math.IsNaN(got) && math.IsNaN(want)
 	}
 	return got == want || math.Abs(got-want) <= tol
+}
+
+// stateIndex is the index, in its tensor's part of state k, of the state
+// of element i of the tensor.
+func stateIndex(spec device.RuleSpec, k, i, width int) int {
+	switch spec.State[k].Per {
+	case device.PerRow:
+		return i / width
+	case device.PerBlock:
+		return i / spec.Block
+	}
+	return i
 }

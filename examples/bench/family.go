@@ -39,7 +39,9 @@ var familyCoef = map[string]float64{"lr": 0.01, "eps": 1e-8, "weight_decay": 0, 
 	"step": 10, "momentum": 0.9, "one_minus_momentum": 0.1}
 
 // familyRules are the rules the device runs on float32 whose states are
-// all per element and whose coefficients familyCoef names.
+// all per element and of the compute type, and whose coefficients
+// familyCoef names: the per-element members (the variants table has the
+// row-wise and 8-bit ones).
 func familyRules(caps device.Capabilities) []device.Rule {
 	var out []device.Rule
 next:
@@ -49,7 +51,7 @@ next:
 			continue
 		}
 		for _, s := range spec.State {
-			if s.Per != device.PerElement {
+			if s.Per != device.PerElement || s.Buffer() != device.StateReal {
 				continue next
 			}
 		}
@@ -71,7 +73,9 @@ func measureFamily(dev device.Backend, log2 int, budget time.Duration) ([]family
 	if !ok {
 		return nil, fmt.Errorf("%v runs no update rules", dev)
 	}
-	bufs := make([]device.Buffer, 2+device.MaxStates)
+	// Parameters, gradients, and one state buffer of every state: state k
+	// of a rule at k·n (device.StateReal holds them all).
+	bufs := make([]device.Buffer, 3)
 	defer func() {
 		if f, ok := dev.(device.Freer); ok {
 			for _, b := range bufs {
@@ -81,13 +85,17 @@ func measureFamily(dev device.Backend, log2 int, budget time.Duration) ([]family
 			}
 		}
 	}()
-	for i, v := range []float32{0.5, 1e-3, 0.1, 0.1} {
-		b, err := dev.Alloc(device.Float32, n)
+	for i, v := range []float32{0.5, 1e-3, 0.1} {
+		size := n
+		if i == 2 {
+			size = device.MaxStates * n
+		}
+		b, err := dev.Alloc(device.Float32, size)
 		if err != nil {
 			return nil, err
 		}
 		bufs[i] = b
-		if err := dev.Write(b, 0, filled(n, v)); err != nil {
+		if err := dev.Write(b, 0, filled(size, v)); err != nil {
 			return nil, err
 		}
 	}
@@ -97,8 +105,11 @@ func measureFamily(dev device.Backend, log2 int, budget time.Duration) ([]family
 		for i, c := range spec.Coefs {
 			rng.Coef[i] = familyCoef[c.Name]
 		}
+		for k := range spec.State {
+			rng.StateOff[k] = k * n
+		}
 		u := device.Update{Param: bufs[0], Grad: bufs[1], Ranges: []device.Range{rng}}
-		copy(u.State[:], bufs[2:2+len(spec.State)])
+		u.State[device.StateReal] = bufs[2]
 		return func() error { return upd.Update(u) }
 	}
 	var rows []familyRow

@@ -5,7 +5,9 @@
 // and, where PyTorch is importable from python3, torch.optim.Adagrad's
 // step on the same device and our speed-up over it. A second table does
 // the same for a model of many tensors (one launch per step here, PyTorch's
-// multi-tensor "foreach" step there). Further tables time what trainers
+// multi-tensor "foreach" step there). A variants table times each member
+// of the Adagrad family (row-wise, 8-bit state, half-precision
+// parameters) against the plain step in the same run. Further tables time what trainers
 // run: a trainer-loop step with gradients uploaded from the host (float32
 // and bfloat16) against a plain Write, sparse trainer steps (gather the
 // touched rows to the host, send their gradient rows, update) and a small
@@ -65,6 +67,8 @@ type config struct {
 	sparse      string // table rows × width × touched rows, comma-separated
 	latencyLog2 int
 	familyLog2  int
+	variantLog2 int
+	width       int
 	torch       bool
 	csv, png    string
 	python      string
@@ -83,7 +87,9 @@ func main() {
 	flag.IntVar(&c.uploadLog2, "upload", 24, "log2 of the parameter count of the trainer-loop upload test")
 	flag.StringVar(&c.sparse, "sparse", "50000x1x640,1048576x64x16384", "sparse trainer steps: table rows x width x rows touched per step, comma-separated (empty: none)")
 	flag.IntVar(&c.latencyLog2, "latency", 12, "log2 of the parameter count of the small-step latency test (0: none)")
-	flag.IntVar(&c.familyLog2, "family", 24, "log2 of the parameter count of the Adagrad family's rows, each rule against the plain step (0: none)")
+	flag.IntVar(&c.familyLog2, "family", 24, "log2 of the parameter count of the Adagrad family's rows, each per-element rule against the plain step (0: none)")
+	flag.IntVar(&c.variantLog2, "variants", 26, "log2 of the parameter count of the Adagrad family's state-layout table: row-wise, 8-bit, half parameters (0: none)")
+	flag.IntVar(&c.width, "width", 64, "row width of the Adagrad family's state-layout table")
 	flag.BoolVar(&c.torch, "torch", true, "compare with torch.optim.Adagrad where PyTorch is importable")
 	flag.StringVar(&c.python, "python", "", "the Python that has PyTorch (default: python3, else /usr/bin/python3, whichever imports torch)")
 	flag.StringVar(&c.require, "require", "", "comma-separated backends (cuda, opencl, cpu) that must find a device: fail if one finds none")
@@ -193,6 +199,7 @@ func run(c config, out io.Writer) error {
 	var uploads []uploadRow
 	var trainers []trainerRow
 	var family []familyRow
+	var layouts []variantRow
 	for _, in := range infos {
 		dev, err := device.Open(in.Spec)
 		if err != nil {
@@ -236,6 +243,16 @@ func run(c config, out io.Writer) error {
 				trainers = append(trainers, r)
 			}
 		}
+		if c.variantLog2 > 0 {
+			vs, err := measureVariants(dev, c.variantLog2, max(c.width, 1), c.budget)
+			if err != nil {
+				fmt.Fprintf(out, "%s variants: %v (skipped)\n", in.Spec, err)
+			}
+			for _, v := range vs {
+				v.spec, v.name = in.Spec, name
+				layouts = append(layouts, v)
+			}
+		}
 		if c.tensors > 0 {
 			r, err := measureMany(dev, c.tensors, c.manyLog2, c.budget)
 			if err != nil {
@@ -271,6 +288,7 @@ func run(c config, out io.Writer) error {
 	printUploads(out, uploads)
 	printTrainer(out, trainers)
 	printFamily(out, family)
+	printVariants(out, layouts)
 	if c.csv != "" {
 		if err := writeCSV(c.csv, rows); err != nil {
 			return err

@@ -11,7 +11,7 @@ import (
 func TestBenchTable(t *testing.T) {
 	dir := t.TempDir()
 	c := config{min: 12, max: 16, devices: "cpu", budget: 30e6, tensors: 20, manyLog2: 14, uploadLog2: 14, torch: false,
-		sparse: "1000x4x50,300x1x300", latencyLog2: 8, familyLog2: 12, csv: filepath.Join(dir, "b.csv"), png: filepath.Join(dir, "b.png")}
+		sparse: "1000x4x50,300x1x300", latencyLog2: 8, familyLog2: 12, variantLog2: 12, width: 64, csv: filepath.Join(dir, "b.csv"), png: filepath.Join(dir, "b.png")}
 	var out bytes.Buffer
 	if err := run(c, &out); err != nil {
 		t.Fatal(err)
@@ -19,7 +19,9 @@ func TestBenchTable(t *testing.T) {
 	t.Log("\n" + out.String())
 	text := out.String()
 	for _, want := range []string{"of copy", "2^12", "2^14", "2^16", "20 tensors", "cpu: cpu (", "bfloat16", "of write",
-		"go copy GB/s", "of float32 step", "sparse: 50 of 1000×4 rows", "sparse: 300 of 300×1 rows", "dense step + wait, 2^8 params", "proximal-adagrad", "adagrad-da", "of adagrad GB/s"} {
+		"go copy GB/s", "of float32 step", "sparse: 50 of 1000×4 rows", "sparse: 300 of 300×1 rows", "dense step + wait, 2^8 params",
+		"proximal-adagrad", "adagrad-da", "of adagrad GB/s",
+		"row-wise", "8-bit state", "float16 params", "row-wise, bfloat16 params", "x plain"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("table lacks %q", want)
 		}

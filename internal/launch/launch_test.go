@@ -19,10 +19,11 @@ func TestTable(t *testing.T) {
 	if units != 3+0+1 {
 		t.Errorf("units = %d, want 4", units)
 	}
+	const none = NoState
 	wantMeta := []uint64{
-		0, 0, 9, 0, uint64(device.Adagrad), 0, 0, 0,
-		3, 12, 0, 0, uint64(device.Adagrad), 12, 0, 0,
-		3, 12, 4, 2, uint64(device.AdagradEpsInside), 16, 3, 0,
+		0, 0, 9, 0, uint64(device.Adagrad), 0, none, 0,
+		3, 12, 0, 0, uint64(device.Adagrad), 12, none, 0,
+		3, 12, 4, 2, uint64(device.AdagradEpsInside), 16, none, 0,
 	}
 	if len(meta) != 8*len(wantMeta) {
 		t.Fatalf("meta has %d bytes", len(meta))
@@ -47,6 +48,28 @@ func TestTable(t *testing.T) {
 	}
 	if RealBits(device.Float32, 0.1) != uint64(math.Float32bits(0.1)) || RealBits(device.Float64, 0.1) != math.Float64bits(0.1) {
 		t.Errorf("RealBits")
+	}
+	// Row and block work: a unit per row, per block (the last short);
+	// the block length in word 3, the work in word 4, the key in word 7.
+	family := []device.Range{
+		{Off: 0, Len: 12, Width: 4, Rule: device.AdagradRowwise, StateOff: [device.MaxStates]int{5}},
+		{Off: 12, Len: 600, Rule: device.Adagrad8Bit, StateOff: [device.MaxStates]int{9, 16}, Key: 77},
+	}
+	meta, _, units = Table(device.BFloat16, family)
+	if units != 3+3 {
+		t.Errorf("row and block units = %d, want 6", units)
+	}
+	wantMeta = []uint64{
+		0, 0, 12, 4, uint64(device.AdagradRowwise) | uint64(device.ByRow)<<32, 5, none, 0,
+		3, 12, 600, device.Block8Bit, uint64(device.Adagrad8Bit) | uint64(device.ByBlock)<<32, 9, 16, 77,
+	}
+	for i, w := range wantMeta {
+		if got := binary.LittleEndian.Uint64(meta[8*i:]); got != w {
+			t.Errorf("family meta[%d] = %d, want %d", i, got, w)
+		}
+	}
+	if tb := Tables8Bit(); len(tb) != 4*511 || math.Float32frombits(binary.LittleEndian.Uint32(tb[4*255:])) != 1 {
+		t.Errorf("Tables8Bit: %d bytes", len(tb))
 	}
 	if r := Rows([]int64{1, 1 << 40}); binary.LittleEndian.Uint64(r[8:]) != 1<<40 {
 		t.Errorf("Rows")

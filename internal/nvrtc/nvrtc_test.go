@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/adagrad-go/adagrad/kernels"
@@ -30,6 +32,9 @@ func TestKernelsCompile(t *testing.T) {
 	}
 }
 
+// compileAll compiles src for every architecture at once, on up to
+// GOMAXPROCS goroutines (NVRTC is thread-safe, and the kernels of every
+// parameter and gradient dtype take seconds per architecture).
 func compileAll(t *testing.T, name, src string) {
 	version, err := Version()
 	if err != nil {
@@ -41,28 +46,32 @@ func compileAll(t *testing.T, name, src string) {
 	}
 	t.Logf("NVRTC %d.%d supports %v", version/1000, version%1000/10, archs)
 	var tried int
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	compile := func(arch int, ptx bool) {
+		slots <- struct{}{}
+		defer func() { <-slots }()
+		img, err := Compile(src, name, arch, ptx)
+		switch {
+		case err != nil:
+			t.Errorf("arch %d (PTX %v): %v", arch, ptx, err)
+		case ptx && name == "adagrad.cu":
+			checkAdagradPTX(t, arch, string(img.Data))
+		case !ptx && !bytes.HasPrefix(img.Data, []byte("\x7fELF")):
+			t.Errorf("sm_%d: CUBIN does not start with an ELF header", arch)
+		}
+	}
 	for _, arch := range archs {
 		if arch < 70 {
 			continue
 		}
 		tried++
-		img, err := Compile(src, name, arch, true)
-		if err != nil {
-			t.Fatalf("compute_%d: %v", arch, err)
-		}
-		if name == "adagrad.cu" {
-			checkAdagradPTX(t, arch, string(img.Data))
-		}
+		wg.Go(func() { compile(arch, true) })
 		if arch == 80 || arch == 90 {
-			bin, err := Compile(src, name, arch, false)
-			if err != nil {
-				t.Fatalf("sm_%d: %v", arch, err)
-			}
-			if !bytes.HasPrefix(bin.Data, []byte("\x7fELF")) {
-				t.Errorf("sm_%d: CUBIN does not start with an ELF header", arch)
-			}
+			wg.Go(func() { compile(arch, false) })
 		}
 	}
+	wg.Wait()
 	if tried == 0 {
 		t.Fatalf("NVRTC supports no architecture from Volta on: %v", archs)
 	}
@@ -80,8 +89,14 @@ func checkAdagradPTX(t *testing.T, arch int, ptx string) {
 		".entry update_f32(", ".entry update_f64(", ".entry update_f32_bf16(", ".entry update_f32_f16(",
 		".entry update_f32_inline(", ".entry update_f64_inline(", ".entry update_f32_bf16_inline(",
 		".entry update_f32_f16_inline(", "ld.param.f32", "ld.param.f64",
-		".entry update_rows_f32(", ".entry update_rows_f64(", "cvt.f32.f16",
-		".entry gather_rows_f32(", ".entry gather_rows_f64(",
+		".entry update_bf16_f32(", ".entry update_bf16_bf16(", ".entry update_f16_f32(", ".entry update_f16_f16(",
+		".entry update_bf16_f32_inline(", ".entry update_bf16_bf16_inline(", ".entry update_f16_f32_inline(",
+		".entry update_f16_f16_inline(", ".entry update_units_f32(", ".entry update_units_f64(",
+		".entry update_units_f32_bf16(", ".entry update_units_f32_f16(", ".entry update_units_bf16_f32(",
+		".entry update_units_bf16_bf16(", ".entry update_units_f16_f32(", ".entry update_units_f16_f16(",
+		".entry update_rows_f32(", ".entry update_rows_f64(", ".entry update_rows_bf16(", ".entry update_rows_f16(",
+		"cvt.f32.f16", "cvt.rn.f16.f32",
+		".entry gather_rows_f32(", ".entry gather_rows_f64(", ".entry gather_rows_u16(",
 		"div.rn.f32", "sqrt.rn.f32", "fma.rn.f32",
 		"div.rn.f64", "sqrt.rn.f64", "fma.rn.f64",
 		"ld.global.v4.f32", "st.global.v4.f32", // the float4 path
@@ -101,10 +116,21 @@ func checkAdagradPTX(t *testing.T, arch int, ptx string) {
 	if loc := regexp.MustCompile(`\.local\b|__local_depot`).FindStringIndex(ptx); loc != nil {
 		t.Errorf("compute_%d: PTX uses local memory (%q): a by-value table copied per thread", arch, ptx[loc[0]:loc[1]])
 	}
+	// The kernels of float32 and float64 parameters' element work hold no
+	// call (the row and block units are the update_units_* kernels', the
+	// stochastic rounding the half parameters'), so that their registers,
+	// and the plain step's speed, are the element code's alone.
+	for _, entry := range []string{"update_f32", "update_f64", "update_f32_inline", "update_f64_inline",
+		"update_f32_bf16", "update_f32_bf16_inline", "update_f32_f16", "update_f32_f16_inline"} {
+		if body := entryBody(ptx, entry); regexp.MustCompile(`\bcall(\.uni)?\b`).MatchString(body) {
+			t.Errorf("compute_%d: %s holds a call", arch, entry)
+		}
+	}
 	// Row updates and gathers may read their row indices (and, for small
 	// steps, their values and output) in mapped host memory: never through
 	// the read-only cache.
-	for _, entry := range []string{"update_rows_f32", "update_rows_f64", "gather_rows_f32", "gather_rows_f64"} {
+	for _, entry := range []string{"update_rows_f32", "update_rows_f64", "update_rows_bf16", "update_rows_f16",
+		"gather_rows_f32", "gather_rows_f64", "gather_rows_u16"} {
 		if body := entryBody(ptx, entry); strings.Contains(body, "ld.global.nc.u64") || strings.HasPrefix(entry, "update") && strings.Contains(body, "ld.global.nc") {
 			t.Errorf("compute_%d: %s reads rows or values with ld.global.nc", arch, entry)
 		}

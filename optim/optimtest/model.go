@@ -25,16 +25,19 @@ var modelHypers = []optim.Hyper{
 	{LR: 0.1, Eps: 1e-10, LRDecay: 0.05, WeightDecay: 0.01, InitialAccumulatorValue: 0.1},
 	{LR: 0.05, Eps: 0, Maximize: true, InitialAccumulatorValue: 0.5},
 	{LR: 0.3, Eps: 1e-6, WeightDecay: 0.5, Maximize: true, LRDecay: 1, Rule: device.AdagradEpsInside},
-	{LR: 0.01, Eps: 1e-3, LRDecay: 0.1, InitialAccumulatorValue: 0.2, Rule: device.AdagradEpsInside},
+	{LR: 0.01, Eps: 1e-3, LRDecay: 0.1, InitialAccumulatorValue: 0.2, Rule: device.AdagradEpsInside, Seed: 7},
 	{LR: 0.05, Eps: 1e-7, InitialAccumulatorValue: 0.1, WeightDecay: 0.01, Rule: device.AdagradTF},
 	{LR: 0.1, Eps: 1e-7, InitialAccumulatorValue: 0.1, LRDecay: 0.05, Maximize: true, Rule: device.AdagradOptax},
 	{LR: 0.2, InitialAccumulatorValue: 0.1, Rule: device.AdagradNoEps},
 	{LR: 0.05, InitialAccumulatorValue: 1, WeightDecay: 0.1, Rule: device.AdagradGloVe},
 	{LR: 0.3, InitialAccumulatorValue: 0.1, L1: 0.05, L2: 0.1, Rule: device.ProximalAdagrad},
 	{LR: 0.1, InitialAccumulatorValue: 0.1, L2: 0.5, LRDecay: 0.1, Rule: device.ProximalAdagrad},
-	{LR: 0.2, InitialAccumulatorValue: 0.1, L1: 0.1, L2: 0.2, Rule: device.AdagradDA},
+	{LR: 0.2, InitialAccumulatorValue: 0.1, L1: 0.1, L2: 0.2, Rule: device.AdagradDA, Seed: 5},
 	{LR: 0.1, InitialAccumulatorValue: 0.3, Maximize: true, Rule: device.AdagradDA},
-	{LR: 0.1, Momentum: 0.9, Rule: device.AdagradJAX},
+	{LR: 0.1, Momentum: 0.9, Rule: device.AdagradJAX, Seed: 9},
+	{LR: 0.1, Eps: 1e-8, WeightDecay: 0.01, InitialAccumulatorValue: 0.1, Rule: device.AdagradRowwise, Seed: 1 << 40},
+	{LR: 0.05, Eps: 1e-10, WeightDecay: 0.1, DecoupledWeightDecay: true, Maximize: true, LRDecay: 0.05, Rule: device.AdagradRowwise},
+	{LR: 0.2, Eps: 1e-6, WeightDecay: 0.01, LRDecay: 0.1, InitialAccumulatorValue: 0.3, Rule: device.Adagrad8Bit, Seed: 3},
 }
 
 const modelSteps = 4
@@ -47,19 +50,34 @@ type model struct {
 	init  [][]float64
 	hyper []optim.Hyper
 	grads [][][]float64 // grads[step][tensor]; nil: no gradient that step
+	// gradDT is the half type gradients travel in (SetGradPrecision), 0
+	// for float32.
+	gradDT device.DType
 }
 
-// newModel makes a model of the rules dev runs. Tensor k is
-// dtypes[k%len(dtypes)].
+// gradRounded reports whether tensor k's gradients travel in m.gradDT (or
+// any half type, when it is 0): float32 tensors take either half type,
+// half tensors only their own (optim.Adagrad.SetGradPrecision).
+func (m *model) gradRounded(k int) bool {
+	return !m.dts[k].Half() || m.gradDT == 0 || m.dts[k] == m.gradDT
+}
+
+// newModel makes a model of the rules dev runs: enough tensors that every
+// hyperparameter set of modelHypers meets every dtype, tensor k of size
+// modelSizes[k%len(modelSizes)], hyperparameters modelHypers[k%H] and
+// dtype dtypes[(k+k/H)%len(dtypes)] (H = len(modelHypers)), so that
+// neighbours differ in both.
 func newModel(dev device.Backend, dtypes []device.DType, seed uint64) *model {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	m := &model{}
 	caps := dev.Capabilities()
-	for k, n := range modelSizes {
-		dt := dtypes[k%len(dtypes)]
-		h := modelHypers[k%len(modelHypers)]
+	hs := len(modelHypers)
+	for k := range max(len(modelSizes), hs*len(dtypes)) {
+		n := modelSizes[k%len(modelSizes)]
+		dt := dtypes[(k+k/hs)%len(dtypes)]
+		h := modelHypers[k%hs]
 		if !caps.Supports(ruleOf(h), dt, false) {
-			h.Rule = device.Adagrad
+			h = asAdagrad(h)
 		}
 		v := make([]float64, n)
 		for i := range v {
@@ -68,8 +86,9 @@ func newModel(dev device.Backend, dtypes []device.DType, seed uint64) *model {
 		m.dts, m.init, m.hyper = append(m.dts, dt), append(m.init, v), append(m.hyper, h)
 	}
 	for step := range modelSteps {
-		row := make([][]float64, len(modelSizes))
-		for k, n := range modelSizes {
+		row := make([][]float64, len(m.init))
+		for k, v := range m.init {
+			n := len(v)
 			if step == 2 && k%3 == 1 {
 				continue // skipped this step, as a PyTorch param whose grad is None
 			}
@@ -85,6 +104,13 @@ func newModel(dev device.Backend, dtypes []device.DType, seed uint64) *model {
 		m.grads = append(m.grads, row)
 	}
 	return m
+}
+
+// asAdagrad is h for a backend that does not run h's rule: Adagrad with
+// the hyperparameters Adagrad reads.
+func asAdagrad(h optim.Hyper) optim.Hyper {
+	return optim.Hyper{LR: h.LR, Eps: h.Eps, LRDecay: h.LRDecay, WeightDecay: h.WeightDecay,
+		InitialAccumulatorValue: h.InitialAccumulatorValue, Maximize: h.Maximize, SkipNonFinite: h.SkipNonFinite, Seed: h.Seed}
 }
 
 // specials are zeros, values whose square underflows or overflows, the
@@ -110,7 +136,10 @@ func (m *model) names() []string {
 func (m *model) params() []optim.Param {
 	ps := make([]optim.Param, len(m.init))
 	for k, v := range m.init {
-		ps[k] = optim.Param{Name: m.name(k), Init: typed(m.dts[k], v), Options: []optim.Option{optim.WithHyper(m.hyper[k])}}
+		ps[k] = optim.Param{Name: m.name(k), Init: typed(m.dts[k].Compute(), v), Options: []optim.Option{optim.WithHyper(m.hyper[k])}}
+		if m.dts[k].Half() {
+			ps[k].DType = m.dts[k]
+		}
 	}
 	return ps
 }
@@ -122,7 +151,7 @@ func (m *model) runSteps(opt *optim.Adagrad, from, to int) error {
 			if g == nil {
 				continue
 			}
-			if err := opt.SetGrad(m.name(k), typed(m.dts[k], g)); err != nil {
+			if err := opt.SetGrad(m.name(k), typed(m.dts[k].Compute(), g)); err != nil {
 				return fmt.Errorf("step %d: SetGrad(%s): %w", step, m.name(k), err)
 			}
 		}
@@ -184,13 +213,14 @@ func (m *model) reference(round func(float64) float64) (*result, error) {
 	refs := make([]*refTensor, len(m.init))
 	for k, v := range m.init {
 		refs[k] = newRefTensor(m.dts[k], v, nil, m.hyper[k])
+		refs[k].name = m.name(k)
 	}
 	for step := range modelSteps {
 		for k, g := range m.grads[step] {
 			if g == nil {
 				continue
 			}
-			if round != nil && m.dts[k] == device.Float32 {
+			if round != nil && m.dts[k].Compute() == device.Float32 && m.gradRounded(k) {
 				r := make([]float64, len(g))
 				for i, x := range g {
 					r[i] = round(x)
@@ -229,6 +259,40 @@ func testHalfGrads(t *testing.T, open devicetest.Opener) {
 			m := newModel(dev, realDTypes(dev), 9)
 			setup := func(opt *optim.Adagrad) error { return opt.SetGradPrecision(dt) }
 			round := func(x float64) float64 { return float64(devicetest.HalfValue(dt, devicetest.HalfBits(dt, float32(x)))) }
+			holdTo(t, dev, func(dev device.Backend) (*result, error) { return m.run(dev, setup) }, func() (*result, error) { return m.reference(round) })
+		})
+	}
+}
+
+// testHalfParams runs the model with half-precision parameters (bfloat16
+// and float16 tensors beside float32 ones, every rule, stochastic
+// rounding under several seeds) bitwise against the references and, for a
+// backend other than the CPU, the CPU backend; then with gradients sent in
+// each tensor's half type.
+func testHalfParams(t *testing.T, open devicetest.Opener) {
+	dev := devicetest.MustOpen(t, open)
+	var dts []device.DType
+	for _, dt := range []device.DType{device.BFloat16, device.Float16, device.Float32} {
+		if dev.Capabilities().HasDType(dt) && dev.Capabilities().Supports(device.Adagrad, dt, false) {
+			dts = append(dts, dt)
+		}
+	}
+	if len(dts) < 2 {
+		t.Skipf("%v runs no half-precision parameters", dev)
+	}
+	m := newModel(dev, dts, 11)
+	holdTo(t, dev, func(dev device.Backend) (*result, error) { return m.run(dev, nil) }, func() (*result, error) { return m.reference(nil) })
+	for _, gdt := range []device.DType{device.BFloat16, device.Float16} {
+		t.Run(gdt.String()+"-grads", func(t *testing.T) {
+			if !dev.Capabilities().HasDType(gdt) {
+				t.Skipf("%v takes no %v gradients", dev, gdt)
+			}
+			m.gradDT = gdt
+			defer func() { m.gradDT = 0 }()
+			setup := func(opt *optim.Adagrad) error { return opt.SetGradPrecision(gdt) }
+			round := func(x float64) float64 {
+				return float64(devicetest.HalfValue(gdt, devicetest.HalfBits(gdt, float32(x))))
+			}
 			holdTo(t, dev, func(dev device.Backend) (*result, error) { return m.run(dev, setup) }, func() (*result, error) { return m.reference(round) })
 		})
 	}

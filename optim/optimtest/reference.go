@@ -30,6 +30,26 @@ var ruleModels = map[device.Rule]ruleModel{
 	device.ProximalAdagrad:  {coefs: proximalModelCoefs, initial: accumulator},
 	device.AdagradDA:        {coefs: daModelCoefs, initial: daInitial},
 	device.AdagradJAX:       {coefs: jaxModelCoefs, initial: accumulator},
+	device.AdagradRowwise:   {coefs: rowwiseModelCoefs, initial: accumulator},
+	device.Adagrad8Bit:      {coefs: adagradFamilyCoefs, initial: accumulator8Bit},
+}
+
+// rowwiseModelCoefs: the family's, and 1 for decoupled weight decay.
+func rowwiseModelCoefs(h optim.Hyper, t int64) [device.MaxCoefs]float64 {
+	c := adagradFamilyCoefs(h, t)
+	if h.DecoupledWeightDecay {
+		c[device.CoefDecoupled] = 1
+	}
+	return c
+}
+
+// accumulator8Bit: every block's scale the initial accumulator value, every
+// code 255 (1, the top of the code table), so that it dequantizes exactly.
+func accumulator8Bit(h optim.Hyper, k int) float64 {
+	if k == 1 {
+		return 255
+	}
+	return h.InitialAccumulatorValue
 }
 
 // adagradFamilyCoefs: PyTorch's learning rate after decay, lr/(1+(t-1)·d),
@@ -104,9 +124,11 @@ func ruleOf(h optim.Hyper) device.Rule {
 }
 
 // refTensor is one tensor as the optimizer must update it, kept in
-// float64 (exact for float32 tensors) and computed in its dtype by
-// devicetest's references.
+// float64 (exact for float32 tensors, and for the values of half ones) and
+// computed in its compute dtype by devicetest's references. 8-bit states
+// hold their codes as values.
 type refTensor struct {
+	name   string
 	dt     device.DType
 	shape  []int
 	p      []float64
@@ -120,14 +142,15 @@ func newRefTensor(dt device.DType, init []float64, shape []int, h optim.Hyper) *
 		shape = []int{len(init)} // as optim.Param's Shape
 	}
 	r := &refTensor{dt: dt, shape: shape, p: append([]float64(nil), init...), hyper: h}
+	if dt.Half() {
+		for i, x := range r.p { // optim rounds a float32 Init to nearest
+			r.p[i] = float64(devicetest.HalfValue(dt, devicetest.HalfBits(dt, float32(x))))
+		}
+	}
 	rule := ruleOf(h)
 	spec, _ := rule.Spec()
-	for k, s := range spec.State {
-		n := len(init)
-		if s.Per == device.PerRow {
-			n = r.rows()
-		}
-		r.states[k] = make([]float64, n)
+	for k := range spec.State {
+		r.states[k] = make([]float64, spec.StateLen(k, len(init), r.width()))
 		for i := range r.states[k] {
 			r.states[k][i] = float64(narrowTo(dt, ruleModels[rule].initial(h, k)))
 		}
@@ -135,8 +158,9 @@ func newRefTensor(dt device.DType, init []float64, shape []int, h optim.Hyper) *
 	return r
 }
 
+// narrowTo rounds v to dt's compute dtype.
 func narrowTo(dt device.DType, v float64) float64 {
-	if dt == device.Float32 {
+	if dt.Compute() == device.Float32 {
 		return float64(float32(v))
 	}
 	return v
@@ -161,7 +185,12 @@ func (r *refTensor) dense(g []float64) error {
 	r.step++
 	rule := ruleOf(r.hyper)
 	c := ruleModels[rule].coefs(r.hyper, r.step)
-	if r.dt == device.Float32 {
+	switch {
+	case r.dt.Half():
+		return inHalf(r, func(p []uint16, st [device.MaxStates][]float32) error {
+			return devicetest.ReferenceHalfStep(r.dt, rule, c, r.width(), r.key(), p, narrow32(g), st)
+		})
+	case r.dt == device.Float32:
 		return inT(r, func(p []float32, st [device.MaxStates][]float32) error {
 			return devicetest.ReferenceStep(rule, c, r.width(), p, narrow32(g), st)
 		})
@@ -176,7 +205,13 @@ func (r *refTensor) sparse(indices []int64, values []float64) error {
 	rule := ruleOf(r.hyper)
 	c := ruleModels[rule].coefs(r.hyper, r.step)
 	w := r.width()
-	if r.dt == device.Float32 {
+	switch {
+	case r.dt.Half():
+		return inHalf(r, func(p []uint16, st [device.MaxStates][]float32) error {
+			idx, vals := devicetest.Coalesce(indices, narrow32(values), w)
+			return devicetest.ReferenceHalfRows(r.dt, rule, c, w, r.key(), p, st, idx, vals)
+		})
+	case r.dt == device.Float32:
 		return inT(r, func(p []float32, st [device.MaxStates][]float32) error {
 			idx, vals := devicetest.Coalesce(indices, narrow32(values), w)
 			return devicetest.ReferenceRows(rule, c, w, p, st, idx, vals)
@@ -184,6 +219,43 @@ func (r *refTensor) sparse(indices []int64, values []float64) error {
 	}
 	idx, vals := devicetest.Coalesce(indices, values, w)
 	return devicetest.ReferenceRows(rule, c, w, r.p, r.states, idx, vals)
+}
+
+// key is the stochastic-rounding key of the tensor's current step, as
+// optim.Hyper.Seed documents it: SplitMix64's mixer (mix) over the seed
+// XOR the FNV-1a hash of the name, plus the step times
+// 0xd1b54a32d192ed03, mixed again.
+func (r *refTensor) key() uint64 {
+	h := uint64(14695981039346656037) // FNV-1a, 64 bits
+	for _, b := range []byte(r.name) {
+		h = (h ^ uint64(b)) * 1099511628211
+	}
+	return mix(mix(r.hyper.Seed^h) + uint64(r.step)*0xd1b54a32d192ed03)
+}
+
+// mix is SplitMix64's finalizer.
+func mix(z uint64) uint64 {
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// inHalf runs f on the codes of a half tensor and float32 copies of its
+// states, and widens the results back.
+func inHalf(r *refTensor, f func(p []uint16, st [device.MaxStates][]float32) error) error {
+	codes := make([]uint16, len(r.p))
+	for i, x := range r.p {
+		codes[i] = devicetest.HalfBits(r.dt, float32(x))
+	}
+	return inT(r, func(wide []float32, st [device.MaxStates][]float32) error {
+		if err := f(codes, st); err != nil {
+			return err
+		}
+		for i, c := range codes {
+			wide[i] = devicetest.HalfValue(r.dt, c)
+		}
+		return nil
+	})
 }
 
 // inT runs f on float32 copies of the tensor and widens the results back.
@@ -231,7 +303,8 @@ func zeros(dt device.DType, n int) any {
 	return make([]float64, n)
 }
 
-// widen converts a []float32 or []float64 to float64 values (exactly).
+// widen converts a []float32 or []float64 to float64 values (exactly),
+// and 8-bit codes to their values.
 func widen(s any) []float64 {
 	switch v := s.(type) {
 	case []float32:
@@ -242,6 +315,41 @@ func widen(s any) []float64 {
 		return out
 	case []float64:
 		return append([]float64(nil), v...)
+	case []uint8:
+		out := make([]float64, len(v))
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+		return out
+	}
+	return nil
+}
+
+// widenParam converts parameters of dt to float64 values: half codes
+// widened exactly.
+func widenParam(s any, dt device.DType) []float64 {
+	codes, ok := s.([]uint16)
+	if !ok {
+		return widen(s)
+	}
+	out := make([]float64, len(codes))
+	for i, c := range codes {
+		out[i] = float64(devicetest.HalfValue(dt, c))
+	}
+	return out
+}
+
+// sameKind returns a zeroed slice of s's type and length.
+func sameKind(s any) any {
+	switch v := s.(type) {
+	case []float32:
+		return make([]float32, len(v))
+	case []float64:
+		return make([]float64, len(v))
+	case []uint8:
+		return make([]uint8, len(v))
+	case []uint16:
+		return make([]uint16, len(v))
 	}
 	return nil
 }
@@ -281,14 +389,11 @@ func readResult(opt *optim.Adagrad) (*result, error) {
 		return nil, err
 	}
 	r := &result{}
-	for _, ts := range st.Tensors {
-		dt, _, err := device.DTypeOf(ts.Param)
-		if err != nil {
-			return nil, err
-		}
+	infos := opt.Tensors()
+	for i, ts := range st.Tensors {
 		var states [][]float64
 		for k, s := range ts.State {
-			again := zeros(dt, len(widen(s)))
+			again := sameKind(s)
 			if err := opt.ReadState(ts.Name, k, again); err != nil {
 				return nil, err
 			}
@@ -297,7 +402,7 @@ func readResult(opt *optim.Adagrad) (*result, error) {
 			}
 			states = append(states, widen(s))
 		}
-		r.add(ts.Name, widen(ts.Param), states)
+		r.add(ts.Name, widenParam(ts.Param, infos[i].DType), states)
 	}
 	return r, nil
 }

@@ -25,10 +25,11 @@ type sparseGradient struct {
 }
 
 type sparseModel struct {
-	dt    device.DType
-	init  [][]float64
-	hyper []optim.Hyper
-	steps [][]sparseGradient // steps[s][k]
+	dt     device.DType
+	shapes [][]int // tensor k's: sparseShapes[k%len(sparseShapes)]
+	init   [][]float64
+	hyper  []optim.Hyper
+	steps  [][]sparseGradient // steps[s][k]
 }
 
 const sparseSteps = 5
@@ -48,8 +49,12 @@ func newSparseModel(dev device.Backend, dt device.DType, seed uint64) *sparseMod
 		{LR: 0.3, InitialAccumulatorValue: 0.1, L1: 0.05, L2: 0.1, Rule: device.ProximalAdagrad},
 		{LR: 0.2, InitialAccumulatorValue: 0.1, L1: 0.1, L2: 0.2, Rule: device.AdagradDA},
 		{LR: 0.1, Momentum: 0.9, Maximize: true, Rule: device.AdagradJAX},
+		{LR: 0.1, Eps: 1e-8, WeightDecay: 0.01, InitialAccumulatorValue: 0.1, Rule: device.AdagradRowwise},
+		{LR: 0.05, Eps: 1e-10, WeightDecay: 0.1, DecoupledWeightDecay: true, Rule: device.AdagradRowwise},
 	}
-	for k, shape := range sparseShapes {
+	// Every hyperparameter set on a table, the tables in turn.
+	for k := range max(len(sparseShapes), len(hypers)) {
+		shape := sparseShapes[k%len(sparseShapes)]
 		n := 1
 		for _, d := range shape {
 			n *= d
@@ -60,13 +65,14 @@ func newSparseModel(dev device.Backend, dt device.DType, seed uint64) *sparseMod
 		}
 		h := hypers[k%len(hypers)]
 		if !dev.Capabilities().Supports(ruleOf(h), dt, true) {
-			h.Rule = device.Adagrad
+			h = asAdagrad(h)
+			h.WeightDecay = 0 // Adagrad's row-sparse form has none
 		}
-		m.init, m.hyper = append(m.init, v), append(m.hyper, h)
+		m.shapes, m.init, m.hyper = append(m.shapes, shape), append(m.init, v), append(m.hyper, h)
 	}
 	for s := range sparseSteps {
-		row := make([]sparseGradient, len(sparseShapes))
-		for k, shape := range sparseShapes {
+		row := make([]sparseGradient, len(m.init))
+		for k, shape := range m.shapes {
 			rows, width := shape[0], len(m.init[k])/shape[0]
 			g := &row[k]
 			switch {
@@ -106,7 +112,7 @@ func (m *sparseModel) name(k int) string { return fmt.Sprintf("s%d", k) }
 func (m *sparseModel) run(dev device.Backend) (_ *result, err error) {
 	ps := make([]optim.Param, len(m.init))
 	for k, v := range m.init {
-		ps[k] = optim.Param{Name: m.name(k), Init: typed(m.dt, v), Shape: sparseShapes[k],
+		ps[k] = optim.Param{Name: m.name(k), Init: typed(m.dt, v), Shape: m.shapes[k],
 			Options: []optim.Option{optim.WithHyper(m.hyper[k])}}
 	}
 	opt, err := optim.New(dev, ps)
@@ -138,7 +144,8 @@ func (m *sparseModel) reference() (*result, error) {
 	refs := make([]*refTensor, len(m.init))
 	names := make([]string, len(m.init))
 	for k, v := range m.init {
-		refs[k], names[k] = newRefTensor(m.dt, v, sparseShapes[k], m.hyper[k]), m.name(k)
+		refs[k], names[k] = newRefTensor(m.dt, v, m.shapes[k], m.hyper[k]), m.name(k)
+		refs[k].name = names[k]
 		for s, row := range m.steps {
 			var err error
 			switch g := row[k]; {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/adagrad-go/adagrad/device"
 	"github.com/adagrad-go/adagrad/device/devicetest"
 	"github.com/adagrad-go/adagrad/optim"
 )
@@ -14,7 +15,22 @@ import (
 // hyperparameters (LoadState replaces all of them), step counts included.
 func testState(t *testing.T, open devicetest.Opener) {
 	dev := devicetest.MustOpen(t, open)
-	m := newModel(dev, realDTypes(dev), 5)
+	t.Run("real", func(t *testing.T) { resumeModel(t, open, newModel(dev, realDTypes(dev), 5)) })
+	var halves []device.DType
+	for _, dt := range []device.DType{device.BFloat16, device.Float16} {
+		if dev.Capabilities().HasDType(dt) && dev.Capabilities().Supports(device.Adagrad, dt, false) {
+			halves = append(halves, dt)
+		}
+	}
+	if len(halves) > 0 {
+		t.Run("half", func(t *testing.T) { resumeModel(t, open, newModel(dev, halves, 5)) })
+	}
+}
+
+// resumeModel runs m, then runs it again stopped after three steps and
+// resumed from State on fresh backends: the results are bitwise equal.
+func resumeModel(t *testing.T, open devicetest.Opener, m *model) {
+	dev := devicetest.MustOpen(t, open)
 	want, err := m.run(dev, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +51,7 @@ func testState(t *testing.T, open devicetest.Opener) {
 	}
 	ps := m.params()
 	for i := range ps {
-		ps[i].Init = zeros(m.dts[i], len(m.init[i]))
+		ps[i].Init = zeros(m.dts[i].Compute(), len(m.init[i]))
 		h := m.hyper[i]
 		h.LR, h.InitialAccumulatorValue = 1, 3
 		if h.Eps != 0 {

@@ -22,6 +22,7 @@ func Run(t *testing.T, open devicetest.Opener) {
 	t.Run("BadSparse", func(t *testing.T) { testBadSparse(t, open) })
 	t.Run("ReadRows", func(t *testing.T) { testReadRows(t, open) })
 	t.Run("HalfGradients", func(t *testing.T) { testHalfGrads(t, open) })
+	t.Run("HalfParams", func(t *testing.T) { testHalfParams(t, open) })
 	t.Run("Oracle", func(t *testing.T) { testOracle(t, open) })
 }
 

@@ -99,6 +99,46 @@ func TestManyTensorsOneCall(t *testing.T) {
 	}
 }
 
+// TestTwoStatesOneRange checks the layout of states by type: tensors of a
+// rule with two states per element (dual averaging) keep each state in a
+// region of the one state buffer laid out as the parameters are, so that
+// a step of many of them is one range, as of one-state tensors; beside
+// them, Adagrad tensors and row-wise ones keep theirs apart.
+func TestTwoStatesOneRange(t *testing.T) {
+	dev := &counting{Backend: cpu.New()}
+	defer dev.Close()
+	var params []optim.Param
+	for i := range 60 {
+		params = append(params, optim.Param{Name: fmt.Sprint("da", i), Init: make([]float32, 3+i),
+			Options: []optim.Option{optim.TF1AdagradDADefaults(0.1)}})
+	}
+	params = append(params, optim.Param{Name: "plain", Init: make([]float32, 5)},
+		optim.Param{Name: "rows", Init: make([]float32, 6), Shape: []int{3, 2}, Options: []optim.Option{optim.UpdateRule(device.AdagradRowwise)}})
+	opt, err := optim.New(dev, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer opt.Close()
+	for _, p := range params {
+		if _, err := opt.Grad32(p.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := opt.Step(); err != nil {
+		t.Fatal(err)
+	}
+	if len(dev.updates) != 1 || len(dev.updates[0].Ranges) != 3 {
+		t.Fatalf("one step: %d backend calls, ranges %+v; want one call of 3 ranges (dual averaging, Adagrad, row-wise)", len(dev.updates), dev.updates)
+	}
+	da, plain := dev.updates[0].Ranges[0], dev.updates[0].Ranges[1]
+	if da.Rule != device.AdagradDA || da.StateOff[0] != da.Off || da.StateOff[1] < da.StateOff[0]+da.Len {
+		t.Errorf("dual averaging's range %+v: want its states in two regions, the first at the parameters' offsets", da)
+	}
+	if plain.Rule != device.Adagrad || plain.StateOff[0] != plain.Off {
+		t.Errorf("Adagrad's range %+v: want its state at the parameters' offsets", plain)
+	}
+}
+
 // TestLRDecayPerTensor checks that each tensor's decay follows its own step
 // count, as PyTorch's per-parameter state['step'] does.
 func TestLRDecayPerTensor(t *testing.T) {

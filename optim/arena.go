@@ -45,27 +45,64 @@ const align = 4
 func alignUp(n int) int { return (n + align - 1) / align * align }
 
 // layout places the tensors in the parameter buffer and their states in
-// the state buffer of each state's type, tensor after tensor, and returns
-// the state buffers' sizes. In a model whose tensors all keep one state per
-// element, the states sit at the same offsets as the parameters, so that
-// neighbours still merge into one range. Every buffer's size in bytes,
-// padding included, must fit in an int.
+// the state buffer of each state's type, and returns the state buffers'
+// sizes. A buffer holds its states in regions: every tensor's first state
+// of the buffer's type in the first region, tensor after tensor, a second
+// one (device.AdagradDA's, device.AdagradJAX's) in the region after it. In
+// a model whose tensors all keep the same states per element, each region
+// is laid out as the parameters are, so that neighbours still merge into
+// one range. Every buffer's size in bytes, padding included, must fit in
+// an int.
 func (a *arena) layout() (stateLen [device.StateBuffers]int, err error) {
 	limit := math.MaxInt/max(a.dt.Size(), a.dt.Compute().Size()) - align // room for alignUp
 	tooBig := fmt.Errorf("%w: the %v tensors do not fit in an address space", ErrShape, a.dt)
+	// region[b][j]: the size of buffer b's region j so far; a tensor's
+	// state k first takes its offset within its region.
+	var region [device.StateBuffers][device.MaxStates]int
+	slot := func(t *tensor, k int) (b, j int) {
+		b = t.spec.State[k].Buffer()
+		for _, ss := range t.spec.State[:k] {
+			if ss.Buffer() == b {
+				j++
+			}
+		}
+		return b, j
+	}
 	for _, t := range a.tensors {
 		if a.n > limit || t.n > limit-alignUp(a.n) {
 			return stateLen, tooBig
 		}
 		t.off = alignUp(a.n)
 		a.n = t.off + t.n
-		for k, ss := range t.spec.State {
-			b, size := ss.Buffer(), t.stateLen(k)
-			if stateLen[b] > limit || size > limit-alignUp(stateLen[b]) {
+		for k := range t.spec.State {
+			b, j := slot(t, k)
+			size := t.stateLen(k)
+			if region[b][j] > limit || size > limit-alignUp(region[b][j]) {
 				return stateLen, tooBig
 			}
-			t.stateOff[k] = alignUp(stateLen[b])
-			stateLen[b] = t.stateOff[k] + size
+			t.stateOff[k] = alignUp(region[b][j])
+			region[b][j] = t.stateOff[k] + size
+		}
+	}
+	// The regions one after the other.
+	var start [device.StateBuffers][device.MaxStates]int
+	for b := range region {
+		for j, size := range region[b] {
+			if size == 0 { // no state here, or states of no element
+				start[b][j] = stateLen[b]
+				continue
+			}
+			start[b][j] = alignUp(stateLen[b])
+			if stateLen[b] > limit || size > limit-start[b][j] {
+				return stateLen, tooBig
+			}
+			stateLen[b] = start[b][j] + size
+		}
+	}
+	for _, t := range a.tensors {
+		for k := range t.spec.State {
+			b, j := slot(t, k)
+			t.stateOff[k] += start[b][j]
 		}
 	}
 	return stateLen, nil

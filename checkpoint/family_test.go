@@ -30,7 +30,8 @@ var familyPresets = map[device.Rule][]optim.Option{
 }
 
 // familyModel is a model of one rule: a float32 table trained with dense
-// and row-sparse steps, and a float64 vector.
+// and row-sparse steps, a float64 vector, and bfloat16 parameters (float32
+// state, stochastic rounding) trained with both.
 func familyModel(t *testing.T, rule device.Rule, steps int) *optim.Adagrad {
 	t.Helper()
 	dev := cpu.New()
@@ -38,6 +39,8 @@ func familyModel(t *testing.T, rule device.Rule, steps int) *optim.Adagrad {
 	opt, err := optim.New(dev, []optim.Param{
 		{Name: "emb", Init: []float32{1, -2, 3, -4, 5, -6}, Shape: []int{3, 2}},
 		{Name: "w", Init: []float64{0.5, -0.25}},
+		{Name: "h", Init: []float32{0.75, -1.5, 2, 0.125}, Shape: []int{2, 2}, DType: device.BFloat16,
+			Options: []optim.Option{optim.Seed(42)}},
 	}, familyPresets[rule]...)
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +62,11 @@ func trainFamily(t *testing.T, opt *optim.Adagrad, from, to int) {
 		}
 		if err == nil {
 			err = opt.SetGrad("w", []float64{0.1 * float64(s+1), -0.3})
+		}
+		if err == nil && s%2 == 0 {
+			err = opt.SetGrad("h", []float32{0.5, float32(s) / 4, -1, 0.25})
+		} else if err == nil {
+			err = opt.SetSparseGrad("h", []int64{1}, []float32{-0.5, float32(s)})
 		}
 		if err == nil {
 			err = opt.Step()

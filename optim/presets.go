@@ -14,10 +14,13 @@ import "github.com/adagrad-go/adagrad/device"
 // the preset takes one.
 
 // preset is an Option that sets h to x, keeping SkipNonFinite and Seed.
+// It writes nothing it shares: one preset may be applied from many
+// goroutines at once (the ranks of a sharded optimizer).
 func preset(x Hyper) Option {
 	return func(h *Hyper) {
-		x.SkipNonFinite, x.Seed = h.SkipNonFinite, h.Seed
-		*h = x
+		y := x
+		y.SkipNonFinite, y.Seed = h.SkipNonFinite, h.Seed
+		*h = y
 	}
 }
 

@@ -57,7 +57,7 @@ func BenchmarkCalls(b *testing.B) {
 		if err := dev.Write(bufs[1], 0, filled(n)); err != nil {
 			b.Fatal(err)
 		}
-		u := device.Update{Param: bufs[0], Grad: bufs[1], State: [device.MaxStates]device.Buffer{bufs[2]},
+		u := device.Update{Param: bufs[0], Grad: bufs[1], State: [device.StateBuffers]device.Buffer{bufs[2]},
 			Ranges: []device.Range{{Len: n, Rule: device.Adagrad, Coef: [device.MaxCoefs]float64{0.01, 1e-10, 0, 1}}}}
 		b.Run(fmt.Sprintf("update-loop/n=2^%d", lg), func(b *testing.B) {
 			b.SetBytes(20 * int64(n))
@@ -134,7 +134,7 @@ func BenchmarkCalls(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ru := device.RowUpdate{Param: buf, State: [device.MaxStates]device.Buffer{sum}, Rows: 1 << 20, Indices: rows, Values: filled(640),
+	ru := device.RowUpdate{Param: buf, State: [device.StateBuffers]device.Buffer{sum}, Rows: 1 << 20, Indices: rows, Values: filled(640),
 		Range: device.Range{Len: 1 << 20, Width: 1, Rule: device.Adagrad, Coef: [device.MaxCoefs]float64{0.01, 1e-10, 0, 1}}}
 	b.Run("updaterows-loop/640x1", func(b *testing.B) {
 		for range b.N {

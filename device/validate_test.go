@@ -41,7 +41,7 @@ func coefs(lr float64) [device.MaxCoefs]float64 {
 func TestValidatorsRefuseOverflow(t *testing.T) {
 	var tr device.Tracker
 	p, g, s := newBuf(t, &tr, device.Float32, 16), newBuf(t, &tr, device.Float32, 16), newBuf(t, &tr, device.Float32, 16)
-	st := [device.MaxStates]device.Buffer{s}
+	st := [device.StateBuffers]device.Buffer{s}
 	dense := func(r device.Range) error {
 		r.Rule, r.Coef = device.Adagrad, coefs(0.1)
 		return device.Update{Param: p, Grad: g, State: st, Ranges: []device.Range{r}}.Validate()
@@ -88,7 +88,7 @@ func TestValidatorsRefuseOverflow(t *testing.T) {
 		"alloc past the limit": func() error { _, err := tr.NewHeader(allDTypes, device.Float16, 1<<20+1, 1<<21); return err },
 		"alloc of -1":          func() error { _, err := tr.NewHeader(allDTypes, device.Float32, -1, 0); return err },
 		"params as state": func() error {
-			return device.Update{Param: p, Grad: g, State: [device.MaxStates]device.Buffer{p},
+			return device.Update{Param: p, Grad: g, State: [device.StateBuffers]device.Buffer{p},
 				Ranges: []device.Range{{Len: 4, Rule: device.Adagrad, Coef: coefs(0.1)}}}.Validate()
 		},
 		"gradients as params": func() error {
@@ -96,7 +96,7 @@ func TestValidatorsRefuseOverflow(t *testing.T) {
 				Ranges: []device.Range{{Len: 4, Rule: device.Adagrad, Coef: coefs(0.1)}}}.Validate()
 		},
 		"row update with params as state": func() error {
-			return device.RowUpdate{Param: p, State: [device.MaxStates]device.Buffer{p}, Rows: 2, Values: []float32{},
+			return device.RowUpdate{Param: p, State: [device.StateBuffers]device.Buffer{p}, Rows: 2, Values: []float32{},
 				Range: device.Range{Len: 16, Width: 8, Rule: device.Adagrad, Coef: coefs(0.1)}}.Validate()
 		},
 	}
@@ -125,7 +125,7 @@ func TestValidatorsBoundsProperty(t *testing.T) {
 	const n = 64
 	p, g := newBuf(t, &tr, device.Float64, n), newBuf(t, &tr, device.Float64, n)
 	s := newBuf(t, &tr, device.Float64, n/2)
-	st := [device.MaxStates]device.Buffer{s}
+	st := [device.StateBuffers]device.Buffer{s}
 	rng := rand.New(rand.NewPCG(1, 2))
 	pick := func() int {
 		if rng.IntN(2) == 0 {

@@ -120,7 +120,7 @@ func TestTablesFollowRanges(t *testing.T) {
 				if err := x.dev.Write(x.g, 0, g); err != nil {
 					t.Fatal(err)
 				}
-				u := device.Update{Param: x.p, Grad: x.g, State: [device.MaxStates]device.Buffer{x.s}, Ranges: ranges}
+				u := device.Update{Param: x.p, Grad: x.g, State: [device.StateBuffers]device.Buffer{x.s}, Ranges: ranges}
 				if err := x.dev.(device.Updater).Update(u); err != nil {
 					t.Fatal(err)
 				}

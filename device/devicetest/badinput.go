@@ -88,7 +88,7 @@ type badSet[T Float] struct {
 	bytes            device.Buffer // a Uint8 buffer, or nil
 	rule             device.Rule   // a rule the backend runs on T, dense
 	rowRule          device.Rule   // one with row-sparse gradients too, or 0
-	stateBufs        [device.MaxStates]device.Buffer
+	stateBufs        [device.StateBuffers]device.Buffer
 	updater          device.Updater
 	hasOther, hasRow bool
 }
@@ -108,7 +108,7 @@ func newBadSet[T Float](t *testing.T, dev device.Backend, open Opener) *badSet[T
 		(*m).open(0, v)
 		(*m).upload(t, dev)
 	}
-	b.stateBufs = [device.MaxStates]device.Buffer{b.s0.buf, b.s1.buf}
+	b.stateBufs = [device.StateBuffers]device.Buffer{b.s0.buf, b.s1.buf}
 	b.foreign = mustAlloc(t, MustOpen(t, open), dt, badLen)
 	for _, o := range []device.DType{device.Float32, device.Float64} {
 		if o != dt && caps.HasDType(o) {
@@ -274,7 +274,7 @@ func (b *badSet[T]) rowCalls() []badCall {
 		{"state past the end", device.ErrRange, with(func(u *device.RowUpdate) { u.Range.StateOff[0] = 2 })},
 		{"an unknown rule", device.ErrRule, with(func(u *device.RowUpdate) { u.Range.Rule = 250 })},
 		{"no param", device.ErrForeignBuffer, with(func(u *device.RowUpdate) { u.Param = nil })},
-		{"no state", device.ErrForeignBuffer, with(func(u *device.RowUpdate) { u.State = [device.MaxStates]device.Buffer{} })},
+		{"no state", device.ErrForeignBuffer, with(func(u *device.RowUpdate) { u.State = [device.StateBuffers]device.Buffer{} })},
 		{"another backend's param", device.ErrForeignBuffer, with(func(u *device.RowUpdate) { u.Param = b.foreign })},
 		{"another backend's state", device.ErrForeignBuffer, with(func(u *device.RowUpdate) { u.State = states(b.foreign) })},
 	}

@@ -38,7 +38,7 @@ func bufferCalls(dev device.Backend, rule device.Rule, x, p, g, s device.Buffer)
 	rowRange := rng
 	rowRange.Coef = coefsFor(rule, 0, 0, true)
 	// states gives state 0 the buffer under test, any other state s.
-	states := func(state device.Buffer) (st [device.MaxStates]device.Buffer) {
+	states := func(state device.Buffer) (st [device.StateBuffers]device.Buffer) {
 		spec, _ := rule.Spec()
 		for k := range spec.State {
 			st[k] = s
@@ -114,7 +114,7 @@ func testClosedDevice(t *testing.T, open Opener) {
 	}
 	// Some work first, so that Close has something to wait for.
 	if upd, ok := dev.(device.Updater); ok && rule != 0 {
-		st := [device.MaxStates]device.Buffer{}
+		st := [device.StateBuffers]device.Buffer{}
 		spec, _ := rule.Spec()
 		for k := range spec.State {
 			st[k] = bufs[2+k%2]

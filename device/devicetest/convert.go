@@ -72,6 +72,6 @@ func adagradCoef(lr, eps, wd float64, maximize bool) [device.MaxCoefs]float64 {
 }
 
 // states is the State array of an update with one state buffer.
-func states(s device.Buffer) [device.MaxStates]device.Buffer {
-	return [device.MaxStates]device.Buffer{s}
+func states(s device.Buffer) [device.StateBuffers]device.Buffer {
+	return [device.StateBuffers]device.Buffer{s}
 }

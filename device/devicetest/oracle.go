@@ -64,7 +64,7 @@ func replayTorch[T Float](t *testing.T, dev device.Backend, c *TorchCase) []Torc
 	}
 	param.upload(t, dev)
 	sum.upload(t, dev)
-	st := [device.MaxStates]device.Buffer{sum.buf}
+	st := [device.StateBuffers]device.Buffer{sum.buf}
 	steps := make([]int64, len(c.Params))
 	for s, row := range c.Grads {
 		var step []device.Range

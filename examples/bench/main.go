@@ -436,7 +436,7 @@ func measureSingle(dev device.Backend, log2 int, budget time.Duration, hostRef b
 	if !ok {
 		return row{}, fmt.Errorf("%v runs no update rules", dev)
 	}
-	u := device.Update{Param: bufs[0], Grad: bufs[1], State: [device.MaxStates]device.Buffer{bufs[2]},
+	u := device.Update{Param: bufs[0], Grad: bufs[1], State: [device.StateBuffers]device.Buffer{bufs[2]},
 		Ranges: []device.Range{{Len: n, Rule: device.Adagrad, Coef: [device.MaxCoefs]float64{0.01, 1e-8, 0, 1}}}}
 	sec, err := timeIt(dev, budget, func() error { return upd.Update(u) })
 	if err != nil {

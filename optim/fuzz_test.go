@@ -148,7 +148,7 @@ var (
 	fuzzDims  = []int{0, 1, 2, 3, 4, 5, 6, 8, -1, 1<<62 + 1, 1 << 62, math.MaxInt, 1 << 31, 1 << 32, math.MaxInt/8 + 1, 1 << 59}
 	fuzzNames = []string{"a", "b", "c", "emb", "", "a", "state.0.sum", "名前"}
 	fuzzRows  = []int64{0, 1, 2, 3, -1, math.MaxInt64, math.MinInt64, 4, 5, 1 << 32}
-	fuzzRules = []device.Rule{0, device.Adagrad, device.AdagradEpsInside, device.AdagradTF, device.AdagradJAX, 200, 255}
+	fuzzRules = []device.Rule{0, device.Adagrad, device.AdagradEpsInside, device.AdagradTF, device.AdagradJAX, device.AdagradRowwise, device.Adagrad8Bit, 200, 255}
 	fuzzHalf  = []device.DType{device.Float32, device.BFloat16, device.Float16, device.Float64, 0, 9}
 )
 

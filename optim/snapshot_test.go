@@ -55,7 +55,8 @@ func (s snapshot) diff(o snapshot) string {
 	return ""
 }
 
-// bitsDiff compares two []float32 or []float64 bit for bit.
+// bitsDiff compares two host slices ([]float32, []float64, or codes:
+// []uint16, []uint8) bit for bit.
 func bitsDiff(x, y any) string {
 	bx, by := bitsOf(x), bitsOf(y)
 	if bx == nil || by == nil {
@@ -86,6 +87,18 @@ func bitsOf(s any) []uint64 {
 			out[i] = math.Float64bits(f)
 		}
 		return out
+	case []uint16: // half parameters' codes
+		out := make([]uint64, len(v))
+		for i, c := range v {
+			out[i] = uint64(c)
+		}
+		return out
+	case []uint8: // 8-bit state's codes
+		out := make([]uint64, len(v))
+		for i, c := range v {
+			out[i] = uint64(c)
+		}
+		return out
 	}
 	return nil
 }
@@ -112,6 +125,10 @@ func cloneSlice(s any) any {
 		return append([]float32(nil), v...)
 	case []float64:
 		return append([]float64(nil), v...)
+	case []uint16:
+		return append([]uint16(nil), v...)
+	case []uint8:
+		return append([]uint8(nil), v...)
 	}
 	return s
 }

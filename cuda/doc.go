@@ -28,10 +28,11 @@
 //	infos, err := cuda.Devices()      // every device, with the spec Open takes
 //
 // A backend may be used from any goroutine, one call at a time (the
-// optimizer serialises its own calls). Its Capabilities declare float32
-// and float64 parameters, bfloat16 and float16 gradients, every rule of
-// device.Rules dense and row-sparse, row gathers, and writes that overlap
-// kernels.
+// optimizer serialises its own calls). Its Capabilities declare float32,
+// float64, bfloat16 and float16 parameters (half ones computed in
+// float32), bfloat16 and float16 gradients, 8-bit state, every rule of
+// device.Rules dense and, where the rule has one, row-sparse, row
+// gathers, and writes that overlap kernels.
 //
 // # How it works
 //

@@ -31,11 +31,15 @@
 //
 // # How it works
 //
-// The kernels (kernels/adagrad.cl) are built for each dtype when the device
-// is opened, with -cl-fp32-correctly-rounded-divide-sqrt and FP_CONTRACT
-// OFF, so that results agree bit for bit with the CPU and CUDA backends.
-// One launch covers every range of a step; each work-item updates 4
-// elements, with vector loads where aligned. Range tables are uploaded only
+// The kernels (kernels/adagrad.cl) are built for float32 (and float64)
+// when the device is opened, and for each other pair of parameter and
+// gradient dtypes (bfloat16 and float16) when first used, with
+// -cl-fp32-correctly-rounded-divide-sqrt and FP_CONTRACT OFF, so that
+// results agree bit for bit with the CPU and CUDA backends. One launch
+// covers every range of a step, whatever the mix of rules (kernel update
+// when every range works element by element, update_units when a rule
+// works on rows or blocks); each work-item updates 4 elements, with vector
+// loads where aligned, or one row or block. Range tables are uploaded only
 // when they change, and transfers go through mapped staging memory without
 // blocking the queue. Allocation failures are errors matching
 // device.ErrOutOfMemory.

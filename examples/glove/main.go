@@ -23,7 +23,7 @@ import (
 	_ "github.com/adagrad-go/adagrad/opencl" // registers with -tags opencl
 )
 
-func main() { os.Exit(command(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() { group.Exit(command(os.Args[1:], os.Stdout, os.Stderr)) }
 
 // command runs the program with its arguments and returns the exit
 // status: 0; 2 for a flag error, as one line on stderr; 1 for any other

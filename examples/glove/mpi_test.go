@@ -6,11 +6,14 @@ import (
 	"os"
 	"testing"
 
+	"github.com/adagrad-go/adagrad/examples/internal/group"
 	"github.com/adagrad-go/adagrad/examples/internal/grouptest"
 	"github.com/adagrad-go/adagrad/internal/mpirun"
 )
 
-func TestMain(m *testing.M) { os.Exit(mpirun.Main(m)) }
+// TestMain closes, after the tests, the world that the program's runs
+// opened (once: MPI cannot start again in a process).
+func TestMain(m *testing.M) { os.Exit(group.CloseWorld(mpirun.Main(m))) }
 
 // TestUnderMpirun: the program, launched by mpirun on 1, 2 and 3 ranks,
 // prints the numbers that one process computing as many slices prints,

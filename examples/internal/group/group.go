@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/adagrad-go/adagrad/collective"
@@ -21,22 +22,54 @@ type Group struct {
 	Stdout, Stderr io.Writer
 	errors         io.Writer // the real stderr, for errors from any rank
 	stop           func()
+	owned          bool // Close closes Comm: a world of the caller's (New)
 }
 
-// Open opens the world and returns this process's group, writing to
-// stdout and stderr.
+// process is this process's world, opened by the first Open and closed by
+// Exit: MPI cannot start again in a process once it is closed, and a test
+// runs a program many times in one process.
+var process struct {
+	once sync.Once
+	comm collective.Comm
+	err  error
+}
+
+// Open returns this process's group in its world (opened on the first
+// call), writing to stdout and stderr. Its Close leaves the world open;
+// Exit closes it.
 func Open(stdout, stderr io.Writer) (*Group, error) {
-	c, err := collective.Open("")
-	if err != nil {
-		return nil, err
+	process.once.Do(func() { process.comm, process.err = collective.Open("") })
+	if process.err != nil {
+		return nil, process.err
 	}
-	return New(c, stdout, stderr), nil
+	g := New(process.comm, stdout, stderr)
+	g.owned = false
+	return g, nil
+}
+
+// Exit closes this process's world, when Open opened one, and exits with
+// status. After a failure (status 1) in a group of more than one it leaves
+// the world open, as Close does: closing MPI waits for every rank, and the
+// others may be waiting for this one; the launcher then ends the job.
+func Exit(status int) { os.Exit(CloseWorld(status)) }
+
+// CloseWorld is Exit without the exit, for a test binary's TestMain: it
+// closes this process's world (unless status says this rank failed in a
+// group of more than one) and returns status, or 1 when closing fails.
+func CloseWorld(status int) int {
+	if c := process.comm; c != nil && (status != 1 || c.Size() == 1) {
+		if err := c.Close(); err != nil && status == 0 {
+			fmt.Fprintf(os.Stderr, "closing the world: %v\n", err)
+			status = 1
+		}
+	}
+	return status
 }
 
 // New is Open over a world of the caller's (the ranks of
 // collective.InProcess, in tests).
 func New(c collective.Comm, stdout, stderr io.Writer) *Group {
-	g := &Group{Comm: c, Stdout: stdout, Stderr: stderr, errors: stderr, stop: func() {}}
+	g := &Group{Comm: c, Stdout: stdout, Stderr: stderr, errors: stderr, stop: func() {}, owned: true}
 	if c.Rank() != 0 {
 		g.Stdout, g.Stderr = io.Discard, io.Discard
 	}
@@ -73,13 +106,14 @@ func (g *Group) Fail(program string, err error) {
 	fmt.Fprintf(g.errors, "%s: %v\n", program, err)
 }
 
-// Close ends this process's part in the world. After a failure in a group
-// of more than one it leaves the world open: closing MPI waits for every
-// rank, and the others may be waiting for this one. The process then
-// exits non-zero without it, and the launcher ends the job.
+// Close ends this group. It closes a world given to New; the process's
+// world (Open) stays open for Exit. After a failure in a group of more
+// than one it leaves the world open: closing MPI waits for every rank, and
+// the others may be waiting for this one. The process then exits non-zero
+// without it, and the launcher ends the job.
 func (g *Group) Close(failed bool) error {
 	g.stop()
-	if failed && g.Size() > 1 {
+	if !g.owned || failed && g.Size() > 1 {
 		return nil
 	}
 	return g.Comm.Close()

@@ -46,6 +46,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/adagrad-go/adagrad/cmdflag"
 	_ "github.com/adagrad-go/adagrad/cpu"  // always built
 	_ "github.com/adagrad-go/adagrad/cuda" // registers with -tags cuda
 	"github.com/adagrad-go/adagrad/device"
@@ -76,27 +77,56 @@ type config struct {
 	list        bool   // list the devices and stop
 }
 
+const program = "bench"
+
+const about = `bench: how fast the Adagrad step runs on every device present, against the
+device's own copy bandwidth and, where PyTorch imports, torch.optim.Adagrad.
+
+It prints one table per measurement: dense steps from 2^-min to 2^-max
+parameters, a model of many tensors, the trainer-loop upload, sparse trainer
+steps and a small step's latency, and the members of the Adagrad family, each
+against the plain step in the same run. Build with -tags cuda and/or
+-tags opencl to measure GPUs.
+
+Usage:
+  bench [flags]
+  bench -devices cpu -max 24 -csv bench.csv -png bench.png
+(in a checkout of the module: go run ./examples/bench [flags])
+
+Flags:
+`
+
 func main() {
+	fs := flag.NewFlagSet(program, flag.ContinueOnError)
 	var c config
-	flag.IntVar(&c.min, "min", 16, "smallest size, log2 of the parameter count")
-	flag.IntVar(&c.max, "max", 28, "largest size, log2 of the parameter count (skipped where memory runs out)")
-	flag.StringVar(&c.devices, "devices", "", "comma-separated specs to measure (default: every device present)")
-	flag.DurationVar(&c.budget, "time", 300*time.Millisecond, "time to spend on each measurement")
-	flag.IntVar(&c.tensors, "tensors", 200, "tensors in the many-tensor model")
-	flag.IntVar(&c.manyLog2, "many", 26, "log2 of the many-tensor model's parameter count")
-	flag.IntVar(&c.uploadLog2, "upload", 24, "log2 of the parameter count of the trainer-loop upload test")
-	flag.StringVar(&c.sparse, "sparse", "50000x1x640,1048576x64x16384", "sparse trainer steps: table rows x width x rows touched per step, comma-separated (empty: none)")
-	flag.IntVar(&c.latencyLog2, "latency", 12, "log2 of the parameter count of the small-step latency test (0: none)")
-	flag.IntVar(&c.familyLog2, "family", 24, "log2 of the parameter count of the Adagrad family's rows, each per-element rule against the plain step (0: none)")
-	flag.IntVar(&c.variantLog2, "variants", 26, "log2 of the parameter count of the Adagrad family's state-layout table: row-wise, 8-bit, half parameters (0: none)")
-	flag.IntVar(&c.width, "width", 64, "row width of the Adagrad family's state-layout table")
-	flag.BoolVar(&c.torch, "torch", true, "compare with torch.optim.Adagrad where PyTorch is importable")
-	flag.StringVar(&c.python, "python", "", "the Python that has PyTorch (default: python3, else /usr/bin/python3, whichever imports torch)")
-	flag.StringVar(&c.require, "require", "", "comma-separated backends (cuda, opencl, cpu) that must find a device: fail if one finds none")
-	flag.BoolVar(&c.list, "list", false, "list the devices of every backend built in, check -require, and stop")
-	flag.StringVar(&c.csv, "csv", "", "write the table as CSV here")
-	flag.StringVar(&c.png, "png", "", "write a plot of bandwidth against size per device (PNG) here")
-	flag.Parse()
+	fs.IntVar(&c.min, "min", 16, "smallest size, log2 of the parameter count")
+	fs.IntVar(&c.max, "max", 28, "largest size, log2 of the parameter count (skipped where memory runs out)")
+	fs.StringVar(&c.devices, "devices", "", "comma-separated specs to measure (default: every device present)")
+	fs.DurationVar(&c.budget, "time", 300*time.Millisecond, "time to spend on each measurement")
+	fs.IntVar(&c.tensors, "tensors", 200, "tensors in the many-tensor model")
+	fs.IntVar(&c.manyLog2, "many", 26, "log2 of the many-tensor model's parameter count")
+	fs.IntVar(&c.uploadLog2, "upload", 24, "log2 of the parameter count of the trainer-loop upload test")
+	fs.StringVar(&c.sparse, "sparse", "50000x1x640,1048576x64x16384", "sparse trainer steps: table rows x width x rows touched per step, comma-separated (empty: none)")
+	fs.IntVar(&c.latencyLog2, "latency", 12, "log2 of the parameter count of the small-step latency test (0: none)")
+	fs.IntVar(&c.familyLog2, "family", 24, "log2 of the parameter count of the Adagrad family's rows, each per-element rule against the plain step (0: none)")
+	fs.IntVar(&c.variantLog2, "variants", 26, "log2 of the parameter count of the Adagrad family's state-layout table: row-wise, 8-bit, half parameters (0: none)")
+	fs.IntVar(&c.width, "width", 64, "row width of the Adagrad family's state-layout table")
+	fs.BoolVar(&c.torch, "torch", true, "compare with torch.optim.Adagrad where PyTorch is importable")
+	fs.StringVar(&c.python, "python", "", "the Python that has PyTorch (default: python3, else /usr/bin/python3, whichever imports torch)")
+	fs.StringVar(&c.require, "require", "", "comma-separated backends (cuda, opencl, cpu) that must find a device: fail if one finds none")
+	fs.BoolVar(&c.list, "list", false, "list the devices of every backend built in, check -require, and stop")
+	fs.StringVar(&c.csv, "csv", "", "write the table as CSV here")
+	fs.StringVar(&c.png, "png", "", "write a plot of bandwidth against size per device (PNG) here")
+	err := cmdflag.Parse(fs, os.Args[1:], about, os.Stdout)
+	if err == nil {
+		err = cmdflag.First(
+			cmdflag.Int("min", c.min, 10, 34), cmdflag.Int("max", c.max, c.min, 34),
+			cmdflag.Int("tensors", c.tensors, 0, 1<<20), cmdflag.Int("width", c.width, 1, 1<<20),
+		)
+	}
+	if err != nil {
+		os.Exit(cmdflag.Status(program, err, os.Stderr))
+	}
 	if err := run(c, os.Stdout); err != nil {
 		log.SetFlags(0)
 		log.Fatal(err)

@@ -129,18 +129,13 @@ func Split(st optim.State, n int) ([]Part, error) {
 		return nil, fail("%d parts", n)
 	}
 	recs := wholeRecords(st)
-	seen := make(map[string]bool, len(recs))
+	specs, err := specsOf(recs)
+	if err != nil {
+		return nil, err
+	}
 	cut := make([]int, len(recs))
 	for i, r := range recs {
-		spec, err := r.spec()
-		if err != nil {
-			return nil, err
-		}
-		if seen[r.name] {
-			return nil, fail("two tensors named %q", r.name)
-		}
-		seen[r.name] = true
-		cut[i] = cutUnit(spec, r.shape)
+		cut[i] = cutUnit(specs[i], r.shape)
 	}
 	parts := make([]Part, n)
 	for p := range parts {

@@ -54,6 +54,25 @@ func (r record) stateShape(spec device.RuleSpec, k int) []int {
 	return []int{unitsOf(r.shape[0], stateUnit(spec, k, r.whole))}
 }
 
+// specsOf checks every record (record.spec) and that no two share a name,
+// and returns their rules' definitions in order.
+func specsOf(recs []record) ([]device.RuleSpec, error) {
+	specs := make([]device.RuleSpec, len(recs))
+	seen := make(map[string]bool, len(recs))
+	for i, r := range recs {
+		spec, err := r.spec()
+		if err != nil {
+			return nil, err
+		}
+		if seen[r.name] {
+			return nil, fail("two tensors named %q", r.name)
+		}
+		seen[r.name] = true
+		specs[i] = spec
+	}
+	return specs, nil
+}
+
 // spec checks a record and returns its rule's definition: its parameters
 // a slice of its dtype and shape, every state of the rule's dtype and
 // size for that shape (device.StateSpec: the compute dtype or 8-bit
@@ -134,16 +153,12 @@ func encode(recs []record, meta map[string]string, shard *shardMeta) (*encoder, 
 	names := make([]string, len(recs))
 	steps := make([]int64, len(recs))
 	hypers := make([]optim.Hyper, len(recs))
-	seen := make(map[string]bool, len(recs))
+	specs, err := specsOf(recs)
+	if err != nil {
+		return nil, err
+	}
 	for i, r := range recs {
-		spec, err := r.spec()
-		if err != nil {
-			return nil, err
-		}
-		if seen[r.name] {
-			return nil, fail("two tensors named %q", r.name)
-		}
-		seen[r.name] = true
+		spec := specs[i]
 		names[i], steps[i], hypers[i] = r.name, r.step, r.hyper
 		add(r.name, r.dt, r.shape, r.param)
 		for k, ss := range spec.State {

@@ -86,7 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.checkpoint, "checkpoint", "", "Adagrad checkpoint (.safetensors, or a .json manifest with a part file per rank): resumed from when present, written every epoch")
 	fs.IntVar(&c.rare, "rare", c.rare, "a feature seen in fewer training samples than this is rare")
 	fs.IntVar(&c.slices, "slices", 0, "compute every batch's gradient in this many slices, summed in slice order, as as many ranks of\nmpirun do (default: the number of ranks; one process: 1); one process with -slices N prints what N ranks print")
-	fs.StringVar(&c.sparsity, "sparsity", "", "also train Adagrad with an L1 penalty on the weights, by rule proximal (TensorFlow's ProximalAdagrad) or da (its AdagradDA), and report its exactly-zero weights and held-out log-loss against plain Adagrad")
+	fs.StringVar(&c.sparsity, "sparsity", "", "also train Adagrad with an L1 penalty on the weights, by rule proximal (TensorFlow's ProximalAdagrad, dense gradients), proximal-lazy (the same, row-sparse gradients) or da (its AdagradDA), and report its exactly-zero weights and held-out log-loss against plain Adagrad")
 	fs.Float64Var(&c.l1, "l1", 0, "the L1 strength of -sparsity (default: tuned on the validation split, with its rate)")
 	if err := cmdflag.Parse(fs, args, about, stderr); err != nil {
 		return c, err
@@ -120,7 +120,7 @@ func (c config) validate(given map[string]bool) error {
 		}
 	}
 	if _, ok := sparsityRules[c.sparsity]; c.sparsity != "" && !ok {
-		return fmt.Errorf("-sparsity %q: want proximal or da", c.sparsity)
+		return fmt.Errorf("-sparsity %q: want proximal, proximal-lazy or da", c.sparsity)
 	}
 	if given["l1"] && c.sparsity == "" {
 		return errors.New("-l1 is the L1 strength of -sparsity: give -sparsity too")

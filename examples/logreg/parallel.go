@@ -48,7 +48,7 @@ func isManifest(path string) bool { return filepath.Ext(path) == checkpoint.Mani
 // slice's divided by the global batch's size, so that the sum is the
 // batch's mean). meter and paper, when not nil, measure and count the
 // step's traffic.
-func (p parallel) objective(b *batcher, grad *gradients, meter *group.Meter, paper *group.Paper) train.Objective {
+func (p parallel) objective(b *batcher, grad *gradients, dense bool, meter *group.Meter, paper *group.Paper) train.Objective {
 	first, last := p.group.Mine(p.slices)
 	return func(s *train.StepContext) (float64, error) {
 		if meter != nil {
@@ -84,7 +84,7 @@ func (p parallel) objective(b *batcher, grad *gradients, meter *group.Meter, pap
 		if paper != nil {
 			p.count(paper, batch)
 		}
-		if err := s.SetSparseGrad("w", rows, vals); err != nil {
+		if err := setWeightGrad(s, rows, vals, dense); err != nil {
 			return 0, err
 		}
 		gbs, err := s.Grad32("b")
@@ -172,4 +172,23 @@ func printDigest(w io.Writer, m model) {
 	ws[len(m.w)] = float32(m.b)
 	fmt.Fprintf(w, "Adagrad's trained weights and bias: digest %s, a SHA-256 of their bits,\n"+
 		"the same on any number of ranks that compute the same slices of every batch.\n\n", group.Digest(ws))
+}
+
+// setWeightGrad gives the optimizer w's gradient: the touched rows, summed
+// in the order given, as a row-sparse gradient, or with dense as the whole
+// tensor's, zero where no row was touched (so that every weight takes its
+// step: a proximal rule's L1 then shrinks untouched weights too).
+func setWeightGrad(s *train.StepContext, rows []int64, vals []float32, dense bool) error {
+	if !dense {
+		return s.SetSparseGrad("w", rows, vals)
+	}
+	g, err := s.Grad32("w")
+	if err != nil {
+		return err
+	}
+	clear(g)
+	for i, r := range rows {
+		g[r] += vals[i]
+	}
+	return nil
 }

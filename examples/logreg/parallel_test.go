@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -148,5 +149,28 @@ func TestRanksCheckpoint(t *testing.T) {
 	got := strings.ReplaceAll(numbers(outs[0]), ranks.checkpoint, one.checkpoint)
 	if got != numbers(want) {
 		t.Errorf("2 ranks resumed print\n%s\none process resumed\n%s", got, numbers(want))
+	}
+}
+
+// TestRanksInProcessSparsity: the L1 study on 2 ranks prints the numbers
+// one process computing 2 slices prints, bit for bit, with dense gradients
+// (proximal) and row-sparse ones (proximal-lazy, da).
+func TestRanksInProcessSparsity(t *testing.T) {
+	for _, rule := range []string{"proximal", "proximal-lazy", "da"} {
+		t.Run(rule, func(t *testing.T) {
+			c, err := parseFlags(append(slices.Clone(smallArgs), "-sparsity", rule, "-l1", "1e-3"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := alone(c, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(want, "rule "+sparsityRules[rule].rule.String()) {
+				t.Fatalf("no L1 study in the report:\n%s", want)
+			}
+			outs, _ := grouptest.RunRanks(t, 2, func(g *group.Group) (*result, error) { return runIn(g, c) })
+			grouptest.Compare(t, 2, outs, want, numbers)
+		})
 	}
 }

@@ -11,21 +11,35 @@ import (
 )
 
 // The -sparsity study: Adagrad with an L1 penalty that sets weights to
-// exactly zero, by one of two rules of the Adagrad family, against plain
+// exactly zero, by one of the rules of the Adagrad family, against plain
 // Adagrad at its tuned rate:
 //
 //   - proximal: device.ProximalAdagrad, TensorFlow's ProximalAdagradOptimizer
-//     with its defaults (an accumulator starting at 0.1, no ε). Its L1 step
-//     is lazy: a row is shrunk only at the steps that touch it.
+//     with its defaults (an accumulator starting at 0.1, no ε), given the
+//     weights' gradient whole (zero for the features a batch does not use),
+//     as TensorFlow's dense ApplyProximalAdagrad is: every weight takes its
+//     proximal step at every step, so an untouched rare feature, whose
+//     accumulator stays small, is shrunk by a large η·l1 until it is zero.
+//   - proximal-lazy: the same rule given row-sparse gradients, as
+//     TensorFlow's SparseApplyProximalAdagrad is (an embedding lookup's
+//     gradient): a row is shrunk only at the steps that touch it, so an L1
+//     strong enough to zero rare features starves the frequent ones.
 //   - da: device.AdagradDA, TensorFlow's AdagradDAOptimizer with its
-//     defaults (a squared accumulator starting at 0.1): each weight is the
-//     closed form of its averaged gradient, with l1 × the step count, so a
-//     rare feature is held to the penalty of every step, touched or not.
+//     defaults (a squared accumulator starting at 0.1), row-sparse: each
+//     weight is the closed form of its averaged gradient, with l1 × the
+//     step count, so a rare feature is held to the penalty of every step,
+//     touched or not.
 //
 // Its learning rate and L1 strength are tuned on the same validation split
 // as the others: of the pairs whose validation log-loss is within 1% of
 // plain Adagrad's, the one that zeroes most rare features' weights (the
 // test set plays no part). The L1 goes on the weights, not the bias.
+//
+// Under mpirun, proximal's dense gradients are summed on each rank over
+// its slices and then across ranks in rank order (optim's contract: equal
+// to one process given the same sums), so -np N prints what -slices N
+// prints when every rank has one slice; the row-sparse rules sum every
+// row's slices in slice order on any N.
 
 // sparsityRule is one rule the study can run.
 type sparsityRule struct {
@@ -33,16 +47,20 @@ type sparsityRule struct {
 	preset func(lr float64) optim.Option
 	rates  []float64 // learning rates tried
 	l1s    []float64 // L1 strengths tried
+	dense  bool      // the weights' gradient sent whole, not row-sparse
 	about  string
 }
 
 var sparsityRules = map[string]sparsityRule{
 	"proximal": {device.ProximalAdagrad, optim.TF1ProximalDefaults, []float64{0.05, 0.1, 0.2, 0.4, 0.8},
-		[]float64{3e-4, 1e-3, 3e-3, 1e-2, 3e-2},
-		"TensorFlow's ProximalAdagrad: accumulator from 0.1, no ε; a row is shrunk at the steps that touch it"},
+		[]float64{1e-5, 3e-5, 1e-4, 3e-4, 1e-3}, true,
+		"TensorFlow's ProximalAdagrad on dense gradients: accumulator from 0.1, no ε; every weight shrunk at every step"},
+	"proximal-lazy": {device.ProximalAdagrad, optim.TF1ProximalDefaults, []float64{0.05, 0.1, 0.2, 0.4, 0.8},
+		[]float64{3e-4, 1e-3, 3e-3, 1e-2, 3e-2}, false,
+		"TensorFlow's ProximalAdagrad on row-sparse gradients: accumulator from 0.1, no ε; a row is shrunk at the steps that touch it"},
 	"da": {device.AdagradDA, optim.TF1AdagradDADefaults, []float64{0.05, 0.1, 0.2, 0.4, 0.8},
-		[]float64{3e-6, 1e-5, 3e-5, 1e-4, 3e-4},
-		"TensorFlow's AdagradDA: squared accumulator from 0.1; each weight the closed form of its averaged gradient, l1 × the step count"},
+		[]float64{3e-6, 1e-5, 3e-5, 1e-4, 3e-4}, false,
+		"TensorFlow's AdagradDA on row-sparse gradients: squared accumulator from 0.1; each weight the closed form of its averaged gradient, l1 × the step count"},
 }
 
 // proximalSlack is how much higher than plain Adagrad's a validation
@@ -78,6 +96,7 @@ func runProximal(c config, d *dataset, ada adagradRun, res *result, plain model,
 	trainWith := func(data []example, lr, l1 float64) (model, error) {
 		r := ada
 		r.options, r.weightOptions = []optim.Option{sr.preset(lr)}, []optim.Option{optim.L1(l1)}
+		r.denseWeights = sr.dense
 		m, _, err := trainAdagrad(r, data, lr, nil)
 		return m, err
 	}

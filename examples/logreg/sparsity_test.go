@@ -7,13 +7,13 @@ import (
 	"testing"
 )
 
-// TestSparsityFlags: -sparsity takes proximal or da, and -l1 needs it.
+// TestSparsityFlags: -sparsity takes proximal, proximal-lazy or da, and -l1 needs it.
 func TestSparsityFlags(t *testing.T) {
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"-sparsity", "lasso"}, `-sparsity "lasso": want proximal or da`},
+		{[]string{"-sparsity", "lasso"}, `-sparsity "lasso": want proximal, proximal-lazy or da`},
 		{[]string{"-l1", "0.01"}, "-l1 is the L1 strength of -sparsity"},
 		{[]string{"-sparsity", "da", "-l1", "-1"}, "-l1 -1"},
 	} {
@@ -30,7 +30,7 @@ func TestSparsityFlags(t *testing.T) {
 // is) and a run at a given rate and L1, and checks the report and the
 // counts of zero weights.
 func TestSparsity(t *testing.T) {
-	for _, rule := range []string{"proximal", "da"} {
+	for _, rule := range []string{"proximal", "proximal-lazy", "da"} {
 		for _, l1 := range []float64{0, 3e-3} {
 			c := defaults()
 			c.device, c.progress, c.samples, c.features, c.epochs = "cpu", "none", 2000, 3000, 2
@@ -79,4 +79,26 @@ func TestSparsity(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestProximalDenseShrinksUntouched: with dense gradients every weight
+// takes its proximal step at every step, so proximal zeroes more rare
+// weights than proximal-lazy, which shrinks a row only when touched, at
+// the same rate and L1.
+func TestProximalDenseShrinksUntouched(t *testing.T) {
+	zero := map[string]int{}
+	for _, rule := range []string{"proximal", "proximal-lazy"} {
+		c := defaults()
+		c.device, c.progress, c.samples, c.features, c.epochs = "cpu", "none", 2000, 3000, 2
+		c.sparsity, c.l1, c.lr = rule, 1e-3, 0.2
+		res, err := run(c, io.Discard, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zero[rule] = res.proximal.zeroRare
+	}
+	if zero["proximal"] <= zero["proximal-lazy"] {
+		t.Errorf("rare weights exactly zero: dense %d, lazy %d; want dense more", zero["proximal"], zero["proximal-lazy"])
+	}
+	t.Logf("rare weights exactly zero at lr 0.2, l1 1e-3: dense %d, lazy %d", zero["proximal"], zero["proximal-lazy"])
 }

@@ -34,6 +34,9 @@ type adagradRun struct {
 	// options follow the rate's (another update rule, as the -proximal
 	// study's); weightOptions apply to the weights only.
 	options, weightOptions []optim.Option
+	// denseWeights sends the weights' gradient whole, zero where no
+	// sample touched them, instead of row-sparse.
+	denseWeights bool
 }
 
 // adagradResult is what a run gives back besides the model.
@@ -104,7 +107,7 @@ func trainAdagrad(r adagradRun, samples []example, lr float64, h *history) (mode
 		tr.Observer = observe
 	}
 	start := time.Now()
-	err = tr.Run(context.Background(), r.par.objective(b, newGradients(r.features), meter, paper))
+	err = tr.Run(context.Background(), r.par.objective(b, newGradients(r.features), r.denseWeights, meter, paper))
 	if err != nil {
 		return model{}, res, err
 	}

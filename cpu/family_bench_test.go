@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/adagrad-go/adagrad/device"
@@ -9,8 +10,8 @@ import (
 
 // BenchmarkFamily runs each member of the Adagrad family's kernels on one
 // core over 2^16 float32 parameters (in cache), beside the plain step, in
-// one run: the per-element cost of row-wise sums, 8-bit state and
-// stochastic rounding ("x-plain" is the plain step's time over theirs).
+// one run, on random data: the per-element cost of row-wise sums, 8-bit
+// state and stochastic rounding ("x-plain" is the plain step's time over theirs).
 func BenchmarkFamily(b *testing.B) {
 	const n, width = 1 << 16, 64
 	dev := New()
@@ -23,12 +24,19 @@ func BenchmarkFamily(b *testing.B) {
 		return buf
 	}
 	g, s, codes := alloc(device.Float32, n), alloc(device.Float32, n), alloc(device.Uint8, n)
-	ones := make([]float32, n)
-	for i := range ones {
-		ones[i] = 0.5
+	// Gradients and sums at random, as in training: branches that depend
+	// on the data (the 8-bit state's codes) are then as unpredictable as
+	// they are there.
+	rng := rand.New(rand.NewPCG(1, 2))
+	vals := make([]float32, n)
+	for i := range vals {
+		vals[i] = rng.Float32() - 0.5
 	}
-	dev.Write(g, 0, ones)
-	dev.Write(s, 0, ones)
+	dev.Write(g, 0, vals)
+	for i := range vals {
+		vals[i] = rng.Float32()
+	}
+	dev.Write(s, 0, vals)
 	cases := []struct {
 		name  string
 		param device.DType

@@ -39,6 +39,7 @@ func updateRows[T float](p, values []T, real []T, u device.RowUpdate, k kernel[T
 		return
 	}
 	c := round[T](r)
+	spec, _ := r.Rule.Spec()
 	// forChunks splits the run of touched rows' values; each piece holds
 	// whole rows.
 	forChunks([]device.Range{{Len: len(u.Indices) * w, Width: w}}, func(_ device.Range, lo, hi int) {
@@ -46,16 +47,18 @@ func updateRows[T float](p, values []T, real []T, u device.RowUpdate, k kernel[T
 		if halfParam != nil {
 			wide = make([]T, w)
 		}
+		var st states[T] // reused by every row of the piece
+		var codes [device.MaxStates][]uint8
 		for i := lo / w; i < hi/w; i++ {
 			e := r.Off + int(u.Indices[i])*w
-			st, _ := pieceStates(real, nil, r, e, e+w)
+			pieceStates(spec, real, nil, r, e, e+w, &st, &codes)
 			if halfParam == nil {
-				k(p[e:e+w], values[i*w:(i+1)*w], st, c)
+				k(p[e:e+w], values[i*w:(i+1)*w], &st, c)
 				continue
 			}
 			row := any(wide).([]float32)
 			widenInto(row, halfParam.u16[e:e+w], halfParam.DType())
-			k(wide, values[i*w:(i+1)*w], st, c)
+			k(wide, values[i*w:(i+1)*w], &st, c)
 			roundInto(halfParam.u16[e:e+w], row, halfParam.DType(), r.Key, uint64(e-r.Off))
 		}
 	})

@@ -17,6 +17,9 @@ import (
 func tfF32(p, grad, s0, s1 *float32, bytes int, k *[8]float32)
 
 //go:noescape
+func sparseF32(p, grad, s0, s1 *float32, bytes int, k *[8]float32)
+
+//go:noescape
 func kerasF32(p, grad, s0, s1 *float32, bytes int, k *[8]float32)
 
 //go:noescape
@@ -45,6 +48,9 @@ func jaxF32(p, grad, s0, s1 *float32, bytes int, k *[8]float32)
 
 //go:noescape
 func tfF64(p, grad, s0, s1 *float64, bytes int, k *[8]float64)
+
+//go:noescape
+func sparseF64(p, grad, s0, s1 *float64, bytes int, k *[8]float64)
 
 //go:noescape
 func kerasF64(p, grad, s0, s1 *float64, bytes int, k *[8]float64)
@@ -105,6 +111,9 @@ func vector[T float](choose chooser[T], scalar kernel[T]) kernel[T] {
 					s1 = st[1]
 				}
 				k(&p[0], &g[0], &s0[0], &s1[0], n*int(sizeOf[T]()), &consts)
+				if n == len(p) {
+					return // no tail: nothing for the scalar loop (nor to allocate)
+				}
 				var tail states[T]
 				for i, s := range st {
 					if s != nil {
@@ -169,7 +178,8 @@ func jaxConsts[T float](c *coefs[T]) (asmKernel[T], [8]T) {
 }
 
 // familyVector are the family's rules with assembly kernels: dense forms,
-// and the row-sparse forms that are the same kernel.
+// the row-sparse forms that are the same kernel, and Adagrad's row-sparse
+// form.
 func familyVector(table map[device.Rule]ruleKernel) {
 	vec := func(r device.Rule, c32 chooser[float32], c64 chooser[float64]) {
 		k := table[r]
@@ -177,6 +187,12 @@ func familyVector(table map[device.Rule]ruleKernel) {
 		k.dense64, k.rows64 = vector(c64, k.dense64), vector(c64, k.rows64)
 		table[r] = k
 	}
+	// Adagrad's dense form has its own kernel (simd_amd64.s); its
+	// row-sparse form rounds as PyTorch's sparse path does.
+	ada := table[device.Adagrad]
+	ada.rows32 = vector(epsConsts[float32](sparseF32, sparseF64), ada.rows32)
+	ada.rows64 = vector(epsConsts[float64](sparseF32, sparseF64), ada.rows64)
+	table[device.Adagrad] = ada
 	vec(device.AdagradTF, epsConsts[float32](tfF32, tfF64), epsConsts[float64](tfF32, tfF64))
 	vec(device.AdagradEpsInside, epsConsts[float32](kerasF32, kerasF64), epsConsts[float64](kerasF32, kerasF64))
 	vec(device.AdagradOptax, epsConsts[float32](optaxF32, optaxF64), epsConsts[float64](optaxF32, optaxF64))

@@ -86,6 +86,17 @@ done: \
 	VDIV Y3, Y4, Y4 \
 	SUB_FROM_P
 
+// Adagrad's row-sparse form (PyTorch's sparse path): k = lr, eps, sign.
+// The square rounded, then added; the division before the scaling.
+#define SPARSE_BODY \
+	VMUL (SI)(BX*1), Y10, Y0 \
+	SQUARE_INTO \
+	VSQRT Y1, Y3 \
+	VADD Y9, Y3, Y3 \
+	VDIV Y3, Y0, Y4 \
+	VMUL Y8, Y4, Y4 \
+	SUB_FROM_P
+
 // AdagradEpsInside: k = lr, eps, sign.
 #define KERAS_BODY \
 	VMUL (SI)(BX*1), Y10, Y0 \
@@ -252,6 +263,12 @@ TEXT ·tfF32(SB), NOSPLIT, $0-48
 	K8F32
 	LOOP(TF_BODY)
 
+// func sparseF32(p, grad, s0, s1 *float32, bytes int, k *[8]float32)
+TEXT ·sparseF32(SB), NOSPLIT, $0-48
+	ARGS
+	K8F32
+	LOOP(SPARSE_BODY)
+
 // func kerasF32(p, grad, s0, s1 *float32, bytes int, k *[8]float32)
 TEXT ·kerasF32(SB), NOSPLIT, $0-48
 	ARGS
@@ -342,6 +359,12 @@ TEXT ·tfF64(SB), NOSPLIT, $0-48
 	ARGS
 	K8F64
 	LOOP(TF_BODY)
+
+// func sparseF64(p, grad, s0, s1 *float64, bytes int, k *[8]float64)
+TEXT ·sparseF64(SB), NOSPLIT, $0-48
+	ARGS
+	K8F64
+	LOOP(SPARSE_BODY)
 
 // func kerasF64(p, grad, s0, s1 *float64, bytes int, k *[8]float64)
 TEXT ·kerasF64(SB), NOSPLIT, $0-48

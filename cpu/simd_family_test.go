@@ -14,6 +14,7 @@ var familyScalar = map[device.Rule][2]struct {
 	k32 kernel[float32]
 	k64 kernel[float64]
 }{
+	device.Adagrad:          {{adagradDense[float32], adagradDense[float64]}, {adagradRows[float32], adagradRows[float64]}},
 	device.AdagradEpsInside: {{lrOverRoot[float32](true), lrOverRoot[float64](true)}, {lrOverRoot[float32](true), lrOverRoot[float64](true)}},
 	device.AdagradTF:        {{lrOverRoot[float32](false), lrOverRoot[float64](false)}, {lrOverRoot[float32](false), lrOverRoot[float64](false)}},
 	device.AdagradNoEps:     {{noEps[float32], noEps[float64]}, {noEps[float32], noEps[float64]}},

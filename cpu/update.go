@@ -69,21 +69,25 @@ func round[T float](r device.Range) *coefs[T] {
 // 8-bit state) on elements [lo, hi) of range r: p and g sliced to them,
 // real and bytes the whole state buffers.
 func runKernel[T float](dense kernel[T], coded codedKernel[T], r device.Range, p, g []T, real []T, bytes []uint8, lo, hi int, c *coefs[T]) {
-	st, codes := pieceStates(real, bytes, r, lo, hi)
+	spec, _ := r.Rule.Spec()
+	var st states[T]
+	var codes [device.MaxStates][]uint8
+	pieceStates(spec, real, bytes, r, lo, hi, &st, &codes)
 	if coded != nil {
-		coded(p, g, st, codes, c)
+		coded(p, g, &st, &codes, c)
 		return
 	}
-	dense(p, g, st, c)
+	dense(p, g, &st, c)
 }
 
 // pieceStates slices each state the rule has, from the buffer of its type,
 // to elements [lo, hi) of range r (lo and hi on unit boundaries for
-// per-row and per-block state).
-func pieceStates[T float](real []T, bytes []uint8, r device.Range, lo, hi int) (*states[T], *[device.MaxStates][]uint8) {
-	spec, _ := r.Rule.Spec()
-	var st states[T]
-	var codes [device.MaxStates][]uint8
+// per-row and per-block state), into st and codes; spec is r.Rule's,
+// looked up once by callers that slice many pieces, which also reuse st
+// and codes (the kernels are called through function values, so what
+// they are given escapes: one allocation per piece would cost as much as
+// a short row's update).
+func pieceStates[T float](spec device.RuleSpec, real []T, bytes []uint8, r device.Range, lo, hi int, st *states[T], codes *[device.MaxStates][]uint8) {
 	for k, ss := range spec.State {
 		a := r.StateOff[k] + spec.StateLen(k, lo-r.Off, r.Width)
 		b := r.StateOff[k] + spec.StateLen(k, hi-r.Off, r.Width)
@@ -93,7 +97,6 @@ func pieceStates[T float](real []T, bytes []uint8, r device.Range, lo, hi int) (
 			st[k] = real[a:b]
 		}
 	}
-	return &st, &codes
 }
 
 // halfChunk is how many half-precision values (gradients or parameters)
